@@ -1,0 +1,170 @@
+"""浏览器端到端测试：在真实的 Chromium 里打开构建好的静态网站（没有内核）。
+
+End-to-end test of the built static site in the system Chromium, driven by
+Playwright. It serves ``_build/html`` on localhost, steps the self-attention
+widget with the keyboard and the toggle buttons, checks the numbers a reader
+sees at every stage, and records every request the page makes: none may leave
+the machine. Run ``make book`` first (``make test`` does).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+SITE = Path(__file__).resolve().parent.parent / "_build" / "html"
+CHAPTER = "chapters/02_self_attention.html"
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail(
+            "找不到 Chromium。请安装（Debian/Ubuntu：sudo apt-get install chromium），"
+            "或用环境变量 CHROMIUM=/path/to/chromium 指定。"
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    if not (SITE / CHAPTER).is_file():
+        pytest.fail(f"没有找到构建好的网站 {SITE / CHAPTER}：请先运行 make book")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=chromium_path(),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, site_url):
+    """A fresh page that records every request and every page error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.requests, pg.errors = [], []
+    pg.on("request", lambda r: pg.requests.append(r.url))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.site_url = site_url
+    yield pg
+    context.close()
+
+
+def _off_machine(urls):
+    local = {"127.0.0.1", "localhost", "::1", "[::1]"}
+    return [u for u in urls if urlparse(u).scheme in ("http", "https", "ws", "wss")
+            and urlparse(u).hostname not in local]
+
+
+def _open(page, path):
+    page.goto(f"{page.site_url}/{path}", wait_until="networkidle")
+
+
+def _stepper_text(page) -> str:
+    # inner_text only returns what is rendered, so hidden tabs do not count.
+    return page.locator(".attn-stepper").first.inner_text()
+
+
+def test_widget_steps_on_static_page(page):
+    _open(page, CHAPTER)
+    stepper = page.locator(".attn-stepper").first
+    stepper.wait_for(state="visible", timeout=20_000)
+    stepper.scroll_into_view_if_needed()
+
+    expected = [
+        ("① 输入", ["[1, 0, 1, 0]"]),
+        ("② 权重", ["W_query", "W_key", "W_value"]),
+        ("③ Q、K、V", ["query 1 = [1, 0, 2]"]),
+        ("④ 注意力分数", ["scores1 = [2, 4, 4]", "q1 · k2 = 1×4 + 0×4 + 2×0 = 4"]),
+        ("⑤ softmax", ["[0.0634, 0.4683, 0.4683]"]),
+        ("⑥ 加权 value", ["0.0634 × [1, 2, 3] = [0.0634, 0.1268, 0.1901]"]),
+        ("⑦ 求和 = 输出", ["[1.9366, 6.6831, 1.5951]"]),
+    ]
+    handle = stepper.locator(".widget-slider .noUi-handle").first
+    for step, (name, numbers) in enumerate(expected):
+        if step:
+            handle.focus()
+            page.keyboard.press("ArrowRight")
+        readout = stepper.locator(".widget-readout").first
+        page.wait_for_function(
+            "([el, name]) => el.textContent.includes(name)", arg=[readout.element_handle(), name]
+        )
+        text = _stepper_text(page)
+        for number in numbers:
+            assert number in text, f"步骤 {name} 应显示 {number}，实际显示：\n{text}"
+    # Only the current step is visible: the output of step 7 is not shown with step 1's text.
+    assert "alignment vectors（加权后的 value）" not in _stepper_text(page)
+
+    # Switch to input 2 and to the scaled formula with the toggle buttons (jslink, no kernel).
+    stepper.get_by_role("button", name="输入 2", exact=True).click()
+    page.wait_for_function(
+        "el => el.innerText.includes('[2.0000, 7.9640, 0.0540]')", arg=stepper.element_handle()
+    )
+    stepper.get_by_role("button", name="除以 √d_k（论文的公式）").click()
+    stepper.get_by_role("button", name="输入 1", exact=True).click()
+    page.wait_for_function(
+        "el => el.innerText.includes('[1.8639, 6.3194, 1.7042]')", arg=stepper.element_handle()
+    )
+    assert not page.errors, page.errors
+    assert not _off_machine(page.requests), _off_machine(page.requests)
+
+
+@pytest.mark.parametrize("path", ["intro.html", CHAPTER, "search.html?q=注意力"])
+def test_pages_send_no_request_off_the_machine(page, path):
+    _open(page, path)
+    page.wait_for_timeout(500)
+    assert not _off_machine(page.requests), _off_machine(page.requests)
+    assert not page.errors, page.errors
+
+
+def test_math_is_typeset_locally(page):
+    _open(page, CHAPTER)
+    page.wait_for_selector("mjx-container", timeout=20_000)
+    assert any("/_static/mathjax/" in u for u in page.requests)
+
+
+def test_chinese_search_finds_words(page):
+    _open(page, "search.html?q=注意力")
+    page.wait_for_selector("#search-results li", timeout=20_000)
+    assert "自注意力" in page.locator("#search-results").inner_text()
+
+
+def test_exercise_answers_can_be_revealed(page):
+    _open(page, CHAPTER)
+    answer = page.locator("details.answer").first
+    assert not answer.evaluate("el => el.open")
+    answer.locator("summary").click()
+    assert answer.evaluate("el => el.open")

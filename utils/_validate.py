@@ -1,0 +1,33 @@
+"""输入检查：形状不对、含 NaN/inf 时给出清楚的中文错误信息。
+
+Input checks shared by the numpy and torch code. Every message is in Chinese and
+names the argument and the shape that was expected, so a reader who passes the
+wrong thing sees at once what to fix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_matrix(name: str, a, *, rows: int | None = None, cols: int | None = None):
+    """把 ``a`` 转成二维 float64 数组并检查形状与数值。Return ``a`` as a 2-D float array."""
+    try:
+        m = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} 必须是由数字组成的矩阵（matrix），无法转换：{e}") from None
+    if m.ndim != 2:
+        raise ValueError(f"{name} 必须是二维矩阵，实际是 {m.ndim} 维，形状 {m.shape}")
+    if rows is not None and m.shape[0] != rows:
+        raise ValueError(f"{name} 应有 {rows} 行，实际有 {m.shape[0]} 行（形状 {m.shape}）")
+    if cols is not None and m.shape[1] != cols:
+        raise ValueError(f"{name} 应有 {cols} 列，实际有 {m.shape[1]} 列（形状 {m.shape}）")
+    check_finite(name, m)
+    return m
+
+
+def check_finite(name: str, a) -> None:
+    """拒绝 NaN 与无穷大。Reject NaN and inf (numpy arrays or torch tensors)."""
+    finite = np.isfinite(a) if isinstance(a, np.ndarray) else a.isfinite()
+    if not bool(finite.all()):
+        raise ValueError(f"{name} 含有 NaN 或无穷大（inf），请检查输入")
