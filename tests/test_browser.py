@@ -24,7 +24,9 @@ CHAPTER = "chapters/02_self_attention.html"
 
 
 def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if not path:
         pytest.fail(
             "找不到 Chromium。请安装（Debian/Ubuntu：sudo apt-get install chromium），"
@@ -85,8 +87,12 @@ def page(browser, site_url):
 
 def _off_machine(urls):
     local = {"127.0.0.1", "localhost", "::1", "[::1]"}
-    return [u for u in urls if urlparse(u).scheme in ("http", "https", "ws", "wss")
-            and urlparse(u).hostname not in local]
+    return [
+        u
+        for u in urls
+        if urlparse(u).scheme in ("http", "https", "ws", "wss")
+        and urlparse(u).hostname not in local
+    ]
 
 
 def _open(page, path):

@@ -3,13 +3,15 @@
 Matplotlib's own fonts have no Chinese glyphs. The font comes with the book's
 install: the ``mplfonts`` package ships Noto Sans CJK SC (SIL Open Font
 License). We register that file with matplotlib directly -- nothing is copied
-into matplotlib's folders -- and put it after DejaVu Sans, so Latin letters,
-digits and the minus sign keep matplotlib's default look and only Chinese
-characters fall back to Noto.
+into matplotlib's folders -- under a family name of its own, so a system copy of
+Noto Sans CJK SC can never be picked instead, and put it after DejaVu Sans:
+Latin letters, digits and the minus sign keep matplotlib's default look and only
+Chinese characters fall back to Noto.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import matplotlib
@@ -17,7 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
 
-CJK_FONT_NAME = "Noto Sans CJK SC"
+# The family name the book registers the shipped file under (only that file has it).
+CJK_FONT_NAME = "Book Noto Sans CJK SC"
 
 
 def cjk_font_path() -> Path:
@@ -32,9 +35,9 @@ def cjk_font_path() -> Path:
 
 def use_chinese_font() -> None:
     """让 matplotlib 能显示中文。可重复调用。"""
-    path = str(cjk_font_path())
-    if not any(f.fname == path for f in font_manager.fontManager.ttflist):
-        font_manager.fontManager.addfont(path)
+    if not any(f.name == CJK_FONT_NAME for f in font_manager.fontManager.ttflist):
+        entry = font_manager.ttfFontProperty(font_manager.get_font(str(cjk_font_path())))
+        font_manager.fontManager.ttflist.append(dataclasses.replace(entry, name=CJK_FONT_NAME))
     matplotlib.rcParams["font.family"] = ["DejaVu Sans", CJK_FONT_NAME]
     matplotlib.rcParams["axes.unicode_minus"] = True
     matplotlib.rcParams["figure.dpi"] = 100
@@ -54,3 +57,49 @@ def heatmap(ax, m, *, row_labels, col_labels, title: str, fmt: str = "{:.4f}", c
             color = "white" if m[r, c] > mid else "black"
             ax.text(c, r, fmt.format(m[r, c]), ha="center", va="center", color=color)
     return ax
+
+
+def plot_dot_product_geometry(
+    a=(2.0, 0.0), length_b: float = 1.5, angles_deg=(0, 45, 90, 135, 180)
+):
+    """点积的几何意义：a·b = |a| |b| cos θ。左：几个夹角的向量；右：点积随夹角变化。"""
+    a = np.asarray(a, dtype=float)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.annotate("", xy=a, xytext=(0, 0), arrowprops=dict(arrowstyle="->", lw=2.5, color="black"))
+    ax1.text(a[0] + 0.1, a[1] - 0.3, "a", fontsize=13)
+    for deg in angles_deg:
+        t = np.deg2rad(deg)
+        b = length_b * np.array([np.cos(t), np.sin(t)])
+        ax1.annotate("", xy=b, xytext=(0, 0), arrowprops=dict(arrowstyle="->", lw=1.5, color="C0"))
+        ax1.text(
+            b[0] * 1.15, b[1] * 1.15 + 0.12, f"θ={deg}°\na·b={a @ b:.2f}", ha="center", fontsize=9
+        )
+    ax1.set_xlim(-2.2, 2.6)
+    ax1.set_ylim(-0.6, 2.1)
+    ax1.set_aspect("equal")
+    ax1.set_title(f"|a| = {np.linalg.norm(a):g}，|b| = {length_b:g}")
+    theta = np.linspace(0, 180, 181)
+    ax2.plot(theta, np.linalg.norm(a) * length_b * np.cos(np.deg2rad(theta)))
+    ax2.axhline(0, color="gray", lw=0.8)
+    ax2.axvline(90, color="gray", lw=0.8, ls="--")
+    ax2.set_xlabel("夹角 θ（度）")
+    ax2.set_ylabel("点积 a·b = |a||b|cos θ")
+    ax2.set_title("夹角越小，点积越大；90° 时为 0（正交）")
+    fig.tight_layout()
+    return fig
+
+
+def plot_dot_product_variance(rows):
+    """q·k 的方差随 d_k 增长；除以 √d_k 后回到 1 附近。``rows`` 来自 dot_product_variance。"""
+    d_k = [r["d_k"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(d_k, [r["var"] for r in rows], "o-", label="q·k 的方差")
+    ax.plot(d_k, [r["scaled_var"] for r in rows], "s-", label="q·k / √d_k 的方差")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log", base=2)
+    ax.set_xlabel("d_k")
+    ax.set_ylabel("方差")
+    ax.set_title("随机向量点积的方差")
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -67,7 +67,7 @@ def matrix_table(
 
 def _dot_terms(a, b) -> str:
     """'1×0 + 0×1 + 2×1' ——点积的每一项。"""
-    return " + ".join(f"{fmt(x)}×{fmt(y)}" for x, y in zip(a, b))
+    return " + ".join(f"{fmt(x)}×{fmt(y)}" for x, y in zip(a, b, strict=True))
 
 
 def render_stage(steps: AttentionSteps, row: int, stage: int) -> str:
@@ -120,7 +120,9 @@ def render_stage(steps: AttentionSteps, row: int, stage: int) -> str:
             + "</div>"
         )
     elif stage == 3:
-        scale_note = f"，再除以 √d_k = √{steps.d_k} = {fmt(math.sqrt(steps.d_k))}" if steps.scaled else ""
+        scale_note = (
+            f"，再除以 √d_k = √{steps.d_k} = {fmt(math.sqrt(steps.d_k))}" if steps.scaled else ""
+        )
         lines.append(
             f"<p>query {i + 1} = {e(fmt_vec(q[i]))} 与每个 key 做点积{e(scale_note)}：</p><ul>"
         )
@@ -144,12 +146,13 @@ def render_stage(steps: AttentionSteps, row: int, stage: int) -> str:
         lines.append(f"</ul><p>总和 Σ = {e(fmt(ez.sum()))}；逐个相除：</p><ul>")
         for j in range(n):
             lines.append(
-                f"<li>a{i + 1},{j + 1} = {e(fmt(ez[j]))} / {e(fmt(ez.sum()))} = <b>{e(fmt(a[j]))}</b></li>"
+                f"<li>a{i + 1},{j + 1} = {e(fmt(ez[j]))} / {e(fmt(ez.sum()))} = "
+                f"<b>{e(fmt(a[j]))}</b></li>"
             )
         lines.append(f"</ul><p>注意力权重 = <b>{e(fmt_vec(a))}</b>，和为 {e(fmt(a.sum()))}</p>")
     elif stage == 5:
         lines.append(
-            f"<p>每个权重乘以对应的 value，得到 alignment vectors（加权后的 value）：</p><ul>"
+            "<p>每个权重乘以对应的 value，得到 alignment vectors（加权后的 value）：</p><ul>"
         )
         for j in range(n):
             lines.append(
@@ -166,7 +169,5 @@ def render_stage(steps: AttentionSteps, row: int, stage: int) -> str:
             f"<p>这就是输入 {i + 1} 的输出（output {i + 1}）。"
             "（各项显示为四位小数，相加时末位可能差 1。）</p>"
         )
-        lines.append(
-            matrix_table(steps.output, title="全部输出", row_names=names, hl_rows=(i,))
-        )
+        lines.append(matrix_table(steps.output, title="全部输出", row_names=names, hl_rows=(i,)))
     return f'<div class="attn-stage">{"".join(lines)}</div>'

@@ -48,7 +48,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, *, scale: bool = True):
 
 
 def causal_mask(seq_len: int, device=None) -> torch.Tensor:
-    """因果掩码（causal mask）：位置 i 只能看 j <= i。True = may attend. Shape (seq_len, seq_len)."""
+    """因果掩码（causal mask）：位置 i 只能看 j <= i。True = may attend; (seq_len, seq_len)."""
     if not isinstance(seq_len, int) or seq_len < 1:
         raise ValueError(f"seq_len 必须是正整数，实际是 {seq_len!r}")
     return torch.ones(seq_len, seq_len, dtype=torch.bool, device=device).tril()
@@ -110,7 +110,10 @@ class MultiHeadAttention(nn.Module):
 
     @torch.no_grad()
     def load_from_torch(self, mha: nn.MultiheadAttention) -> MultiHeadAttention:
-        """从 ``torch.nn.MultiheadAttention`` 复制权重（它把 W_Q、W_K、W_V 叠在 in_proj_weight 里）。"""
+        """从 ``torch.nn.MultiheadAttention`` 复制权重。
+
+        It stacks W_Q, W_K, W_V in ``in_proj_weight`` (3·d_model, d_model).
+        """
         if mha.embed_dim != self.d_model or mha.num_heads != self.num_heads:
             raise ValueError(
                 f"形状不一致：torch 模块是 d_model={mha.embed_dim}, num_heads={mha.num_heads}，"
@@ -144,9 +147,7 @@ def _check_qkv(q, k, v) -> None:
             f"q 和 k 的最后一维（d_k）必须相同才能做点积：q {tuple(q.shape)}，k {tuple(k.shape)}"
         )
     if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"k 和 v 的长度（T_k）必须相同：k {tuple(k.shape)}，v {tuple(v.shape)}"
-        )
+        raise ValueError(f"k 和 v 的长度（T_k）必须相同：k {tuple(k.shape)}，v {tuple(v.shape)}")
 
 
 def _check_mask(mask, scores_shape) -> torch.Tensor:

@@ -26,7 +26,7 @@ SCALINGS = ("不缩放（笔记的算法）", "除以 √d_k（论文的公式�
 
 # The style travels with the widget, so it looks the same in JupyterLab and on the site.
 STYLE = """<style>
-.attn-stepper { font-size: 15px; line-height: 1.5; max-width: 100%; }
+.attn-stepper { font-size: 16px; line-height: 1.5; max-width: 100%; }
 .attn-stepper .attn-hidden-tabs > .lm-TabBar { display: none; }
 .attn-stepper .attn-hidden-tabs > .widget-tab-contents { border: none; padding: 0; }
 .attn-stepper .widget-tab-contents { padding: 4px 0; }
@@ -96,6 +96,8 @@ class AttentionStepper:
         )
         for c in (self.row_picker, self.scale_picker, self.stage_slider):
             c.style.description_width = "3.5em"
+        for c in (self.row_picker, self.scale_picker):
+            c.style.button_width = "auto"  # show the whole label
 
         # Panels: rows -> scalings -> stages, every one precomputed.
         self.panels = {
@@ -118,8 +120,12 @@ class AttentionStepper:
         self.row_tabs = W.Tab(children=scale_tabs, titles=[f"输入 {i + 1}" for i in range(n)])
         self.row_tabs.add_class("attn-hidden-tabs")
         self._links = [W.jslink((self.row_picker, "index"), (self.row_tabs, "selected_index"))]
-        self._links += [W.jslink((self.scale_picker, "index"), (t, "selected_index")) for t in scale_tabs]
-        self._links += [W.jslink((self.stage_slider, "index"), (t, "selected_index")) for t in stage_tabs]
+        self._links += [
+            W.jslink((self.scale_picker, "index"), (t, "selected_index")) for t in scale_tabs
+        ]
+        self._links += [
+            W.jslink((self.stage_slider, "index"), (t, "selected_index")) for t in stage_tabs
+        ]
 
         # Editing (needs a running kernel).
         self.inputs = [
@@ -141,7 +147,14 @@ class AttentionStepper:
         editor.selected_index = None
 
         self.widget = W.VBox(
-            [W.HTML(STYLE), self.row_picker, self.scale_picker, self.stage_slider, self.row_tabs, editor]
+            [
+                W.HTML(STYLE),
+                self.row_picker,
+                self.scale_picker,
+                self.stage_slider,
+                self.row_tabs,
+                editor,
+            ]
         )
         self.widget.add_class("attn-stepper")
 

@@ -1,0 +1,43 @@
+"""The √d_k experiments of chapter 2 measure what the chapter says they measure."""
+
+import numpy as np
+import pytest
+import torch
+
+from utils import softmax
+from utils.experiments import dot_product_variance, softmax_jacobian_norm, softmax_saturation
+
+
+def test_dot_product_variance_grows_like_d_k_and_scaling_undoes_it():
+    rows = dot_product_variance([4, 64, 1024], n_samples=10_000, seed=1)
+    for r in rows:
+        assert r["var"] == pytest.approx(r["d_k"], rel=0.06)
+        assert r["scaled_var"] == pytest.approx(1.0, abs=0.06)
+        assert abs(r["scaled_mean"]) < 0.05
+
+
+def test_jacobian_norm_matches_torch_autograd():
+    rng = np.random.default_rng(0)
+    s = rng.standard_normal((5, 6)) * 3
+    p = softmax(s, axis=1)
+    for row_s, row_norm in zip(s, softmax_jacobian_norm(p), strict=True):
+        jac = torch.autograd.functional.jacobian(
+            lambda t: torch.softmax(t, dim=0), torch.tensor(row_s)
+        )
+        assert row_norm == pytest.approx(jac.norm().item(), rel=1e-12)
+
+
+def test_jacobian_norm_vanishes_for_one_hot_and_is_largest_for_uniform():
+    assert softmax_jacobian_norm(np.array([1.0, 0.0, 0.0])) == pytest.approx(0.0, abs=1e-15)
+    uniform = softmax_jacobian_norm(np.full(4, 0.25))
+    peaked = softmax_jacobian_norm(np.array([0.97, 0.01, 0.01, 0.01]))
+    assert peaked < uniform
+
+
+def test_unscaled_softmax_saturates_as_d_k_grows_and_scaled_does_not():
+    rows = softmax_saturation([4, 256], n_keys=8, n_samples=2_000, seed=0)
+    small, large = rows
+    assert large["max_weight"] > small["max_weight"] + 0.3
+    assert large["grad"] < small["grad"] / 3
+    assert large["scaled_max_weight"] == pytest.approx(small["scaled_max_weight"], abs=0.05)
+    assert large["scaled_grad"] == pytest.approx(small["scaled_grad"], abs=0.05)

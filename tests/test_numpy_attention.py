@@ -1,0 +1,209 @@
+"""numpy 手算版自注意力的测试：笔记例子、与 torch 一致、softmax 数值稳定、输入检查。"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from utils import (
+    NOTES_W_KEY,
+    NOTES_W_QUERY,
+    NOTES_W_VALUE,
+    NOTES_X,
+    attention_steps,
+    naive_softmax,
+    notes_example,
+    softmax,
+)
+
+# ---------------------------------------------------------------- the worked example
+
+
+def test_notes_example_keys_queries_values():
+    st = notes_example()
+    np.testing.assert_array_equal(st.key, [[0, 1, 1], [4, 4, 0], [2, 3, 1]])
+    np.testing.assert_array_equal(st.query, [[1, 0, 2], [2, 2, 2], [2, 1, 3]])
+    np.testing.assert_array_equal(st.value, [[1, 2, 3], [2, 8, 0], [2, 6, 3]])
+    assert st.d_k == 3
+
+
+def test_notes_example_scores_and_softmax_row1():
+    st = notes_example()
+    np.testing.assert_array_equal(st.scores[0], [2, 4, 4])
+    np.testing.assert_allclose(st.weights[0], [0.0634, 0.4683, 0.4683], atol=5e-5)
+    assert st.scaled is False
+
+
+def test_notes_example_outputs():
+    st = notes_example()
+    expected = [[1.9366, 6.6831, 1.5951], [2.0000, 7.9640, 0.0540], [1.9997, 7.7599, 0.3584]]
+    np.testing.assert_allclose(st.output, expected, atol=5e-5)
+
+
+def test_notes_example_weighted_vectors_sum_to_output():
+    st = notes_example()
+    assert st.weighted.shape == (3, 3, 3)
+    # weighted[i, j] = weights[i, j] * value[j]
+    np.testing.assert_allclose(st.weighted[0, 1], st.weights[0, 1] * np.array([2, 8, 0]))
+    np.testing.assert_allclose(st.weighted.sum(axis=1), st.output, atol=1e-12)
+
+
+def test_notes_example_scaled():
+    st = notes_example(scaled=True)
+    assert st.scaled is True
+    np.testing.assert_allclose(st.scores[0], np.array([2, 4, 4]) / np.sqrt(3), atol=1e-12)
+    np.testing.assert_allclose(st.weights[0], [0.1361, 0.4319, 0.4319], atol=5e-5)
+    np.testing.assert_allclose(st.output[0], [1.8639, 6.3194, 1.7042], atol=5e-5)
+
+
+def test_notes_example_uses_shared_constants():
+    st = notes_example()
+    np.testing.assert_array_equal(st.x, NOTES_X)
+    np.testing.assert_array_equal(st.w_query, NOTES_W_QUERY)
+    np.testing.assert_array_equal(st.w_key, NOTES_W_KEY)
+    np.testing.assert_array_equal(st.w_value, NOTES_W_VALUE)
+
+
+# ---------------------------------------------------------------- agreement with torch
+
+
+def _torch_sdpa(st, scaled: bool) -> np.ndarray:
+    q, k, v = (torch.from_numpy(a) for a in (st.query, st.key, st.value))
+    assert q.dtype == torch.float64
+    out = torch.nn.functional.scaled_dot_product_attention(q, k, v, scale=None if scaled else 1.0)
+    return out.numpy()
+
+
+@pytest.mark.parametrize("scaled", [False, True])
+def test_notes_example_matches_torch_sdpa(scaled):
+    st = notes_example(scaled=scaled)
+    np.testing.assert_allclose(st.output, _torch_sdpa(st, scaled), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("scaled", [False, True])
+@pytest.mark.parametrize("n, d_model, d_k, d_v", [(5, 8, 4, 6), (1, 3, 2, 2), (9, 4, 7, 3)])
+def test_random_inputs_match_torch_sdpa(scaled, n, d_model, d_k, d_v):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, d_model))
+    wq = rng.normal(size=(d_model, d_k))
+    wk = rng.normal(size=(d_model, d_k))
+    wv = rng.normal(size=(d_model, d_v))
+    st = attention_steps(x, wq, wk, wv, scaled=scaled)
+    assert st.output.shape == (n, d_v)
+    np.testing.assert_allclose(st.output, _torch_sdpa(st, scaled), rtol=0, atol=1e-12)
+    # and the intermediate weights match torch's softmax of the scores
+    scores = torch.from_numpy(x @ wq) @ torch.from_numpy(x @ wk).T
+    if scaled:
+        scores = scores / np.sqrt(d_k)
+    np.testing.assert_allclose(st.weights, torch.softmax(scores, dim=-1).numpy(), atol=1e-12)
+
+
+def test_scaled_and_unscaled_differ():
+    # guards against `scaled` being ignored
+    a, b = notes_example(scaled=False), notes_example(scaled=True)
+    assert not np.allclose(a.weights, b.weights)
+
+
+# ---------------------------------------------------------------- softmax
+
+
+def test_softmax_rows_sum_to_one_and_match_torch():
+    rng = np.random.default_rng(0)
+    s = rng.normal(scale=5.0, size=(6, 9))
+    p = softmax(s, axis=1)
+    np.testing.assert_allclose(p.sum(axis=1), np.ones(6), atol=1e-12)
+    assert (p > 0).all()
+    np.testing.assert_allclose(p, torch.softmax(torch.from_numpy(s), dim=1).numpy(), atol=1e-12)
+    # axis=0 normalises the columns instead
+    np.testing.assert_allclose(softmax(s, axis=0).sum(axis=0), np.ones(9), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [[1000.0, 1001.0, 1002.0], [-1e300, 0.0], [1e300, -1e300, 0.0], [-1000.0, -1001.0]],
+)
+def test_softmax_no_overflow(scores):
+    p = softmax(scores)
+    assert np.isfinite(p).all()
+    assert p.sum() == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(
+        p, torch.softmax(torch.tensor(scores, dtype=torch.float64), dim=0).numpy(), atol=1e-12
+    )
+
+
+def test_softmax_large_values_equal_shifted():
+    np.testing.assert_allclose(softmax([1000.0, 1001.0, 1002.0]), softmax([0.0, 1.0, 2.0]))
+    np.testing.assert_allclose(softmax([-1e300, 0.0]), [0.0, 1.0])
+
+
+@pytest.mark.parametrize("c", [-50.0, 3.5, 700.0])
+def test_softmax_shift_invariance(c):
+    rng = np.random.default_rng(0)
+    s = rng.normal(size=(3, 4))
+    np.testing.assert_allclose(softmax(s + c), softmax(s), atol=1e-12)
+
+
+def test_naive_softmax_overflows():
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = naive_softmax([1000.0, 1001.0, 1002.0])
+    assert np.isnan(p).all()
+    # for small scores it agrees with the stable version
+    np.testing.assert_allclose(naive_softmax([2.0, 4.0, 4.0]), softmax([2.0, 4.0, 4.0]))
+
+
+@pytest.mark.parametrize("bad", [[1.0, np.nan], [np.inf, 0.0]])
+def test_softmax_rejects_nan_inf(bad):
+    with pytest.raises(ValueError, match="NaN 或无穷大"):
+        softmax(bad)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def _args():
+    return [NOTES_X, NOTES_W_QUERY, NOTES_W_KEY, NOTES_W_VALUE]
+
+
+def test_x_columns_must_match_weight_rows():
+    x = NOTES_X[:, :3]  # 3 columns, the weights have 4 rows
+    with pytest.raises(ValueError, match="w_query 应有 3 行，实际有 4 行"):
+        attention_steps(x, NOTES_W_QUERY, NOTES_W_KEY, NOTES_W_VALUE)
+
+
+def test_value_weight_rows_checked():
+    with pytest.raises(ValueError, match="w_value 应有 4 行"):
+        attention_steps(NOTES_X, NOTES_W_QUERY, NOTES_W_KEY, NOTES_W_VALUE[:3])
+
+
+def test_one_dimensional_x():
+    with pytest.raises(ValueError, match="必须是二维矩阵，实际是 1 维"):
+        attention_steps(np.array([1.0, 0.0, 1.0, 0.0]), NOTES_W_QUERY, NOTES_W_KEY, NOTES_W_VALUE)
+
+
+def test_key_and_query_need_same_d_k():
+    w_key = np.ones((4, 2))
+    with pytest.raises(ValueError, match="w_key 应有 3 列，实际有 2 列"):
+        attention_steps(NOTES_X, NOTES_W_QUERY, w_key, NOTES_W_VALUE)
+
+
+@pytest.mark.parametrize("pos", [0, 1, 2, 3])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_inf_rejected(pos, bad):
+    args = [a.copy() for a in _args()]
+    args[pos][1, 1] = bad
+    with pytest.raises(ValueError, match="含有 NaN 或无穷大"):
+        attention_steps(*args)
+
+
+def test_non_numeric_strings_rejected():
+    x = [["a", "b", "c", "d"], ["1", "2", "3", "4"]]
+    with pytest.raises(ValueError, match="必须是由数字组成的矩阵"):
+        attention_steps(x, NOTES_W_QUERY, NOTES_W_KEY, NOTES_W_VALUE)
+
+
+def test_numeric_strings_and_lists_accepted():
+    # plain nested lists (and numeric strings) are converted, not rejected
+    x = [[str(v) for v in row] for row in NOTES_X.astype(int)]
+    st = attention_steps(x, NOTES_W_QUERY.tolist(), NOTES_W_KEY, NOTES_W_VALUE)
+    np.testing.assert_allclose(st.output, notes_example().output)

@@ -1,0 +1,69 @@
+"""第 2 章“为什么除以 √d_k”的两个小实验。Small, seeded experiments behind the √d_k section.
+
+1. ``dot_product_variance``: q·k of random vectors has variance d_k; divided by
+   √d_k it is back to about 1.
+2. ``softmax_saturation``: without scaling, large d_k pushes softmax towards
+   one-hot, and its Jacobian (the gradient that flows back) towards zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .numpy_attention import softmax
+
+
+def dot_product_variance(d_k_values, *, n_samples: int = 10_000, seed: int = 0):
+    """对每个 d_k 抽 n_samples 对独立的 q, k ~ N(0, 1)，返回 q·k 与 q·k/√d_k 的均值和方差。
+
+    Returns a list of dicts: d_k, mean, var, scaled_mean, scaled_var.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d_k in d_k_values:
+        q = rng.standard_normal((n_samples, d_k))
+        k = rng.standard_normal((n_samples, d_k))
+        dots = np.einsum("nd,nd->n", q, k)  # q_n · k_n for each sample n
+        scaled = dots / np.sqrt(d_k)
+        rows.append(
+            dict(
+                d_k=d_k,
+                mean=dots.mean(),
+                var=dots.var(),
+                scaled_mean=scaled.mean(),
+                scaled_var=scaled.var(),
+            )
+        )
+    return rows
+
+
+def softmax_jacobian_norm(p):
+    """softmax 的雅可比矩阵 ∂p/∂s = diag(p) − p pᵀ 的 Frobenius 范数。接近 one-hot 时趋于 0。
+
+    p: (..., n), each row a probability vector. Returns (...,).
+    """
+    p = np.asarray(p, dtype=np.float64)
+    eye = np.eye(p.shape[-1])
+    jac = p[..., :, None] * eye - p[..., :, None] * p[..., None, :]  # (..., n, n)
+    return np.linalg.norm(jac, axis=(-2, -1))
+
+
+def softmax_saturation(d_k_values, *, n_keys: int = 8, n_samples: int = 2_000, seed: int = 0):
+    """对每个 d_k：随机 query 与 n_keys 个随机 key，比较不缩放与缩放时 softmax 的
+    平均最大权重和平均雅可比范数（梯度大小）。
+
+    Returns a list of dicts: d_k, max_weight, grad, scaled_max_weight, scaled_grad.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d_k in d_k_values:
+        q = rng.standard_normal((n_samples, 1, d_k))
+        k = rng.standard_normal((n_samples, n_keys, d_k))
+        scores = np.einsum("nqd,nkd->nk", q, k)  # (n_samples, n_keys)
+        out = dict(d_k=d_k)
+        for prefix, s in (("", scores), ("scaled_", scores / np.sqrt(d_k))):
+            p = softmax(s, axis=1)
+            out[prefix + "max_weight"] = p.max(axis=1).mean()
+            out[prefix + "grad"] = softmax_jacobian_norm(p).mean()
+        rows.append(out)
+    return rows
