@@ -158,8 +158,12 @@ def test_pages_send_no_request_off_the_machine(page, path):
 
 def test_math_is_typeset_locally(page):
     _open(page, CHAPTER)
-    page.wait_for_selector("mjx-container", timeout=20_000)
+    # The formulas in the article, typeset by the site's own MathJax (not raw "$...$").
+    first = page.locator("article mjx-container").first
+    first.wait_for(state="visible", timeout=20_000)
+    assert "softmax" in first.text_content()
     assert any("/_static/mathjax/" in u for u in page.requests)
+    assert "$\\sqrt{d_k}$" not in page.locator("article").inner_text()
 
 
 def test_chinese_search_finds_words(page):
