@@ -31,7 +31,7 @@ serve:
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 lab: install
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/jupyter lab chapters/ $$([ "$$(id -u)" -eq 0 ] && echo --allow-root)
 
 lint: install
 	$(BIN)/ruff check utils tests scripts

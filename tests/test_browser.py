@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -21,18 +19,6 @@ import pytest
 
 SITE = Path(__file__).resolve().parent.parent / "_build" / "html"
 CHAPTER = "chapters/02_self_attention.html"
-
-
-def chromium_path() -> str:
-    path = (
-        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    )
-    if not path:
-        pytest.fail(
-            "找不到 Chromium。请安装（Debian/Ubuntu：sudo apt-get install chromium），"
-            "或用环境变量 CHROMIUM=/path/to/chromium 指定。"
-        )
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -51,25 +37,6 @@ def site_url():
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep pytest output clean
         pass
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=chromium_path(),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture
