@@ -133,7 +133,12 @@ def render_stage(steps: AttentionSteps, row: int, stage: int) -> str:
                 text += f"；{fmt(dot)} / {fmt(math.sqrt(steps.d_k))} = {fmt(s[j])}"
             lines.append(f"<li>{e(text)}</li>")
         lines.append(f"</ul><p>注意力分数 scores{i + 1} = <b>{e(fmt_vec(s))}</b></p>")
-        lines.append(matrix_table(k, title="K（key）", row_names=names, cls="attn-used"))
+        lines.append(
+            '<div class="attn-row">'
+            + matrix_table(q, title="Q（query）", row_names=names, hl_rows=(i,))
+            + matrix_table(k, title="K（全部用到）", row_names=names, cls="attn-used")
+            + "</div>"
+        )
     elif stage == 4:
         z = s - s.max()
         ez = np.exp(z)
@@ -150,6 +155,15 @@ def render_stage(steps: AttentionSteps, row: int, stage: int) -> str:
                 f"<b>{e(fmt(a[j]))}</b></li>"
             )
         lines.append(f"</ul><p>注意力权重 = <b>{e(fmt_vec(a))}</b>，和为 {e(fmt(a.sum()))}</p>")
+        lines.append(
+            matrix_table(
+                np.vstack([s, a]),
+                title=f"输入 {i + 1}：分数 → 权重",
+                row_names=["分数", "权重"],
+                col_names=[f"对输入 {j + 1}" for j in range(n)],
+                hl_rows=(1,),
+            )
+        )
     elif stage == 5:
         lines.append(
             "<p>每个权重乘以对应的 value，得到 alignment vectors（加权后的 value）：</p><ul>"

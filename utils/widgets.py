@@ -38,9 +38,10 @@ table.attn-matrix { border-collapse: collapse; margin: 4px 0;
 table.attn-matrix caption { font-weight: bold; text-align: left; }
 table.attn-matrix th, table.attn-matrix td { border: 1px solid #bbb; padding: 2px 8px;
   text-align: right; }
-table.attn-matrix th { background: #f3f3f3; font-weight: normal; }
-table.attn-matrix .hl { background: #ffe08a; font-weight: bold; }
-table.attn-used td { background: #dbeafe; }
+table.attn-matrix td { color: inherit; }
+table.attn-matrix th { background: #f3f3f3; color: #111; font-weight: normal; }
+table.attn-matrix .hl { background: #ffe08a; color: #111; font-weight: bold; }
+table.attn-used td { background: #dbeafe; color: #111; }
 .attn-msg-ok { color: #166534; }
 .attn-msg-err { color: #b91c1c; font-weight: bold; }
 </style>"""
