@@ -93,7 +93,7 @@ def render_stage(steps: AttentionSteps, row: int, stage: int) -> str:
     elif stage == 1:
         lines.append(
             "<p>三个权重矩阵，形状都是 (d_model, d_k)。真实模型里它们由训练学得；"
-            "这里用笔记中的固定值。</p>"
+            "这里是固定的示例值（默认取笔记中的例子）。</p>"
         )
         d = [f"第 {r + 1} 行" for r in range(x.shape[1])]
         lines.append(
