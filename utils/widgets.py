@@ -177,7 +177,7 @@ class AttentionStepper:
         except ValueError as err:
             self.message.value = (
                 f'<span class="attn-msg-err">⚠ {html.escape(str(err))}。'
-                "下面仍显示上一次有效的输入。</span>"
+                "上方的步骤仍按上一次有效的输入显示。</span>"
             )
             return False
         self.steps = steps
