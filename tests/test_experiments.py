@@ -5,7 +5,12 @@ import pytest
 import torch
 
 from utils import softmax
-from utils.experiments import dot_product_variance, softmax_jacobian_norm, softmax_saturation
+from utils.experiments import (
+    conv_output_depends_on,
+    dot_product_variance,
+    softmax_jacobian_norm,
+    softmax_saturation,
+)
 
 
 def test_dot_product_variance_grows_like_d_k_and_scaling_undoes_it():
@@ -41,3 +46,14 @@ def test_unscaled_softmax_saturates_as_d_k_grows_and_scaled_does_not():
     assert large["grad"] < small["grad"] / 3
     assert large["scaled_max_weight"] == pytest.approx(small["scaled_max_weight"], abs=0.05)
     assert large["scaled_grad"] == pytest.approx(small["scaled_grad"], abs=0.05)
+
+
+def test_conv_needs_99_layers_to_connect_the_ends_of_100_positions():
+    assert not conv_output_depends_on(98)
+    assert conv_output_depends_on(99)
+    assert conv_output_depends_on(0, in_pos=0)  # no layers: output 0 is input 0
+    # width 5 reaches 2 positions further per layer: 49 layers reach 98, 50 reach 100
+    assert not conv_output_depends_on(49, width=5)
+    assert conv_output_depends_on(50, width=5)
+    with pytest.raises(ValueError, match="正奇数"):
+        conv_output_depends_on(3, width=4)

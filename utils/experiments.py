@@ -1,5 +1,7 @@
-"""第 2 章“为什么除以 √d_k”的两个小实验。Small, seeded experiments behind the √d_k section.
+"""第 2 章的小实验。Small, seeded experiments behind chapter 2's claims.
 
+0. ``conv_output_depends_on``: how many convolution layers it takes before the
+   first output sees the last input (attention needs one).
 1. ``dot_product_variance``: q·k of random vectors has variance d_k; divided by
    √d_k it is back to about 1.
 2. ``softmax_saturation``: without scaling, large d_k pushes softmax towards
@@ -67,3 +69,28 @@ def softmax_saturation(d_k_values, *, n_keys: int = 8, n_samples: int = 2_000, s
             out[prefix + "grad"] = softmax_jacobian_norm(p).mean()
         rows.append(out)
     return rows
+
+
+def conv_output_depends_on(
+    num_layers: int, *, seq_len: int = 100, width: int = 3, out_pos: int = 0, in_pos: int = 99
+) -> bool:
+    """堆 num_layers 层宽度为 width 的一维卷积后，位置 out_pos 的输出是否依赖位置 in_pos 的输入。
+
+    Measured, not derived: the gradient of output[out_pos] with respect to the
+    whole input, through a stack of all-ones convolutions (same padding).
+    Each layer widens the receptive field by (width - 1) // 2 on each side.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    if num_layers < 0 or width < 1 or width % 2 == 0:
+        raise ValueError("num_layers 不能为负，width 必须是正奇数")
+    x = torch.zeros(
+        1, 1, seq_len, dtype=torch.float64, requires_grad=True
+    )  # (batch, channels, seq_len)
+    kernel = torch.ones(1, 1, width, dtype=torch.float64)
+    h = x
+    for _ in range(num_layers):
+        h = F.conv1d(h, kernel, padding=width // 2)  # (1, 1, seq_len) -> (1, 1, seq_len)
+    h[0, 0, out_pos].backward()
+    return bool(x.grad[0, 0, in_pos] != 0)
