@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .numpy_attention import attention_steps
+
 # 步骤 1：三个输入，每个是 d_model = 4 维的行向量
 NOTES_X = np.array(
     [
@@ -27,6 +29,4 @@ NOTES_W_VALUE = np.array([[0, 2, 0], [0, 3, 0], [1, 0, 3], [1, 1, 0]], dtype=np.
 
 def notes_example(*, scaled: bool = False):
     """笔记例子的全部七个步骤。``scaled=True`` 时每个分数除以 √d_k。"""
-    from .numpy_attention import attention_steps
-
     return attention_steps(NOTES_X, NOTES_W_QUERY, NOTES_W_KEY, NOTES_W_VALUE, scaled=scaled)

@@ -75,7 +75,7 @@ def plot_dot_product_geometry(
             b[0] * 1.15, b[1] * 1.15 + 0.12, f"θ={deg}°\na·b={a @ b:.2f}", ha="center", fontsize=9
         )
     ax1.set_xlim(-2.2, 2.6)
-    ax1.set_ylim(-0.6, 2.1)
+    ax1.set_ylim(-0.6, 2.5)
     ax1.set_aspect("equal")
     ax1.set_title(f"|a| = {np.linalg.norm(a):g}，|b| = {length_b:g}")
     theta = np.linspace(0, 180, 181)
