@@ -1,13 +1,24 @@
-"""Shared fixtures: the system Chromium, driven by Playwright (tests/test_browser.py,
-tests/test_jupyterlab.py). `playwright install` is never needed: we launch the
-Debian/Ubuntu `chromium` package (or the browser named by $CHROMIUM)."""
+"""Shared fixtures: the system Chromium, driven by Playwright (tests/test_browser*.py,
+tests/test_jupyterlab.py), and the built static site served on localhost.
+`playwright install` is never needed: we launch the Debian/Ubuntu `chromium` package
+(or the browser named by $CHROMIUM). The site is ``_build/html`` (``make book``), or
+the folder named by $BOOK_HTML."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
+
+SITE = Path(
+    os.environ.get("BOOK_HTML") or Path(__file__).resolve().parent.parent / "_build" / "html"
+)
 
 
 def chromium_path() -> str:
@@ -39,3 +50,51 @@ def browser():
         )
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    """The built site, served over HTTP on a free localhost port."""
+    if not (SITE / "index.html").is_file():
+        pytest.fail(f"没有找到构建好的网站 {SITE}：请先运行 make book")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+@pytest.fixture
+def page(browser, site_url):
+    """A fresh page that records every request (page.requests) and page error (page.errors)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.requests, pg.errors = [], []
+    pg.on("request", lambda r: pg.requests.append(r.url))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.site_url = site_url
+    yield pg
+    context.close()
+
+
+def off_machine(urls):
+    """The URLs that would leave this machine (none may, on any page)."""
+    local = {"127.0.0.1", "localhost", "::1", "[::1]"}
+    return [
+        u
+        for u in urls
+        if urlparse(u).scheme in ("http", "https", "ws", "wss")
+        and urlparse(u).hostname not in local
+    ]
+
+
+def open_page(page, path):
+    """Open ``path`` of the site and wait until the network is idle."""
+    page.goto(f"{page.site_url}/{path}", wait_until="networkidle")

@@ -9,61 +9,11 @@ the machine. Run ``make book`` first (``make test`` does).
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-from pathlib import Path
-from urllib.parse import urlparse
-
 import pytest
+from conftest import off_machine as _off_machine
+from conftest import open_page as _open
 
-SITE = Path(__file__).resolve().parent.parent / "_build" / "html"
 CHAPTER = "chapters/02_self_attention.html"
-
-
-@pytest.fixture(scope="module")
-def site_url():
-    if not (SITE / CHAPTER).is_file():
-        pytest.fail(f"没有找到构建好的网站 {SITE / CHAPTER}：请先运行 make book")
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep pytest output clean
-        pass
-
-
-@pytest.fixture
-def page(browser, site_url):
-    """A fresh page that records every request and every page error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.requests, pg.errors = [], []
-    pg.on("request", lambda r: pg.requests.append(r.url))
-    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-    pg.site_url = site_url
-    yield pg
-    context.close()
-
-
-def _off_machine(urls):
-    local = {"127.0.0.1", "localhost", "::1", "[::1]"}
-    return [
-        u
-        for u in urls
-        if urlparse(u).scheme in ("http", "https", "ws", "wss")
-        and urlparse(u).hostname not in local
-    ]
-
-
-def _open(page, path):
-    page.goto(f"{page.site_url}/{path}", wait_until="networkidle")
 
 
 def _stepper_text(page) -> str:
