@@ -124,6 +124,7 @@ def test_decoder_layer_matches_torch(norm_first, activation):
 
 
 @NORMS
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # nn.Transformer's own note
 def test_stacks_and_whole_model_match_nn_transformer(norm_first):
     theirs = nn.Transformer(
         D_MODEL,

@@ -34,13 +34,19 @@ def positional_encoding(
 ) -> torch.Tensor:
     """正弦位置编码矩阵，形状 (seq_len, d_model)：第 pos 行是位置 pos 的编码。"""
     _check_sizes(seq_len, d_model, base)
-    pos = torch.arange(seq_len, dtype=torch.float64).unsqueeze(1)  # (seq_len, 1)
+    pos = torch.arange(seq_len, dtype=torch.float64)  # (seq_len,)
+    return _pe_rows(pos, d_model, base).to(dtype)
+
+
+def _pe_rows(pos: torch.Tensor, d_model: int, base: float) -> torch.Tensor:
+    """The formula itself, for the float64 positions ``pos`` (n,) -> (n, d_model)."""
+    pos = pos.unsqueeze(1)  # (n, 1)
     two_i = torch.arange(0, d_model, 2, dtype=torch.float64)  # (d_model/2,): 0, 2, 4, ...
-    angle = pos / base ** (two_i / d_model)  # (seq_len, d_model/2): pos / 10000^(2i/d_model)
-    pe = torch.empty(seq_len, d_model, dtype=torch.float64)
+    angle = pos / base ** (two_i / d_model)  # (n, d_model/2): pos / 10000^(2i/d_model)
+    pe = torch.empty(pos.shape[0], d_model, dtype=torch.float64)
     pe[:, 0::2] = torch.sin(angle)  # even columns 2i
     pe[:, 1::2] = torch.cos(angle)  # odd columns 2i+1
-    return pe.to(dtype)
+    return pe
 
 
 def wavelengths(d_model: int, *, base: float = 10000.0) -> torch.Tensor:
