@@ -24,9 +24,11 @@ import ipywidgets as W
 
 # Hides the tab bars of hidden_tabs(); ships with every widget that uses them, so the
 # widget looks the same in JupyterLab and on the site. Class names are prefixed book-.
+# !important: the widget library's own rule (.jupyter-widgets.widget-tab > .lm-TabBar)
+# is more specific and would otherwise show the tab bars on the static page.
 BASE_STYLE = """<style>
-.book-hidden-tabs > .lm-TabBar { display: none; }
-.book-hidden-tabs > .widget-tab-contents { border: none; padding: 0; }
+.book-hidden-tabs > .lm-TabBar, .book-hidden-tabs > .p-TabBar { display: none !important; }
+.book-hidden-tabs > .widget-tab-contents { border: none !important; padding: 0 !important; }
 .book-msg-ok { color: #166534; }
 .book-msg-err { color: #b91c1c; font-weight: bold; }
 table.book-matrix { border-collapse: collapse; margin: 4px 0;
