@@ -1,0 +1,206 @@
+"""word2vec（skip-gram + 负采样）的测试：词表、词对、损失与 PyTorch 对照、可复现、学到的聚类。"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from utils.corpus import load_sentences
+from utils.word2vec import (
+    SkipGramNS,
+    build_vocab,
+    cooccurrence_matrix,
+    group_similarity,
+    nearest_neighbours,
+    negative_distribution,
+    pca_2d,
+    single_thread,
+    skipgram_pairs,
+    train_word2vec,
+)
+
+TOY = [["我", "喜欢", "苹果"], ["我", "喜欢", "香蕉"], ["猫"]]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return train_word2vec(load_sentences(), seed=0)
+
+
+def test_vocab_order_and_lookup():
+    v = build_vocab(TOY)
+    assert v.words == ["喜欢", "我", "猫", "苹果", "香蕉"]  # by count, then by word
+    assert v.counts == [2, 2, 1, 1, 1]
+    assert v.id_of(" 猫 ") == 2 and "猫" in v and len(v) == 5
+    with pytest.raises(KeyError, match="不在词表里"):
+        v.id_of("老虎")
+    with pytest.raises(ValueError, match="不能为空"):
+        v.id_of("  ")
+    assert build_vocab(TOY, min_count=2).words == ["喜欢", "我"]
+
+
+@pytest.mark.parametrize(
+    "bad, fragment",
+    [
+        ([], "不能为空"),
+        ("我 喜欢", "不能为空"),
+        (["我喜欢"], "应是词的列表"),
+        ([["我", ""]], "为空的词"),
+    ],
+)
+def test_bad_sentences(bad, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        build_vocab(bad)
+
+
+def test_skipgram_pairs_by_hand():
+    v = build_vocab(TOY)
+    pairs = skipgram_pairs([["我", "喜欢", "苹果"]], v, window=1).tolist()
+    words = [(v.words[c], v.words[o]) for c, o in pairs]
+    assert words == [("我", "喜欢"), ("喜欢", "我"), ("喜欢", "苹果"), ("苹果", "喜欢")]
+    assert len(skipgram_pairs([["我", "喜欢", "苹果"]], v, window=2)) == 6
+    with pytest.raises(ValueError, match="window"):
+        skipgram_pairs(TOY, v, window=0)
+    with pytest.raises(ValueError, match="没有任何"):
+        skipgram_pairs([["猫"]], v)
+
+
+def test_cooccurrence_counts_the_same_pairs():
+    sentences = load_sentences()[:200]
+    v = build_vocab(sentences)
+    x = cooccurrence_matrix(sentences, v, window=2)
+    assert x.sum() == len(skipgram_pairs(sentences, v, 2))
+    np.testing.assert_array_equal(x, x.T)  # a symmetric window gives a symmetric matrix
+
+
+def test_negative_distribution():
+    v = build_vocab(TOY)
+    p = negative_distribution(v)
+    expected = np.array(v.counts, dtype=float) ** 0.75
+    np.testing.assert_allclose(p.numpy(), expected / expected.sum(), rtol=0, atol=1e-15)
+
+
+def test_sgns_loss_against_pytorch_bce():
+    """-log σ(x) is binary cross-entropy with target 1; -log σ(-x) with target 0."""
+    torch.manual_seed(0)
+    m = SkipGramNS(7, 4)
+    torch.nn.init.normal_(m.out_embed.weight)
+    center, context = torch.tensor([0, 3, 5]), torch.tensor([1, 2, 6])
+    neg = torch.tensor([[2, 4], [0, 6], [1, 1]])
+    v = m.in_embed.weight[center]
+    pos_logit = (m.out_embed.weight[context] * v).sum(-1)
+    neg_logit = (m.out_embed.weight[neg] * v[:, None, :]).sum(-1)
+    bce = F.binary_cross_entropy_with_logits
+    ref = bce(pos_logit, torch.ones(3, dtype=torch.float64), reduction="none") + bce(
+        neg_logit, torch.zeros(3, 2, dtype=torch.float64), reduction="none"
+    ).sum(-1)
+    torch.testing.assert_close(m(center, context, neg), ref.mean(), rtol=0, atol=1e-12)
+
+
+def test_model_size_checks():
+    with pytest.raises(ValueError, match="d_model"):
+        SkipGramNS(10, 0)
+    with pytest.raises(ValueError, match="vocab_size"):
+        SkipGramNS(1, 4)
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"d_model": 0}, "d_model"),
+        ({"epochs": 0}, "epochs"),
+        ({"num_negatives": -1}, "num_negatives"),
+        ({"batch_size": 1.5}, "batch_size"),
+        ({"lr": float("nan")}, "lr"),
+        ({"lr": -1.0}, "lr"),
+    ],
+)
+def test_train_rejects_bad_settings(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        train_word2vec(TOY, **kwargs)
+
+
+def test_training_is_seeded_and_restores_threads():
+    small = load_sentences()[:300]
+    threads = torch.get_num_threads()
+    a = train_word2vec(small, epochs=2, seed=3)
+    b = train_word2vec(small, epochs=2, seed=3)
+    c = train_word2vec(small, epochs=2, seed=4)
+    assert torch.get_num_threads() == threads
+    np.testing.assert_array_equal(a.vectors, b.vectors)
+    assert a.epoch_losses == b.epoch_losses
+    assert not np.array_equal(a.vectors, c.vectors)
+
+
+def test_single_thread_restores_on_error():
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError):
+        with single_thread():
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+
+
+def test_loss_goes_down(trained):
+    losses = trained.epoch_losses
+    assert all(b < a for a, b in zip(losses, losses[1:], strict=False))
+    assert losses[-1] < 0.6 * losses[0]
+    # at the start u = 0, so every logit is 0 and the loss is (1 + K) log 2
+    assert losses[0] < 6 * math.log(2)
+
+
+GROUPS = {
+    "水果": ["苹果", "香蕉", "橘子", "葡萄", "西瓜", "草莓"],
+    "动物": ["猫", "狗", "兔子", "熊猫", "老虎", "猴子"],
+    "颜色": ["红色", "黄色", "蓝色", "绿色", "白色", "黑色"],
+    "家人": ["爸爸", "妈妈", "哥哥", "姐姐", "爷爷", "奶奶"],
+    "城市": ["北京", "上海", "广州", "杭州", "南京", "成都"],
+}
+
+
+def test_related_words_are_closer_than_unrelated(trained):
+    """The chapter's claim: words of one kind end up closer than words of different kinds."""
+    same, diff = group_similarity(trained.vectors, trained.vocab, GROUPS)
+    assert same > diff + 0.3
+    for group, words in GROUPS.items():
+        others = [w for g, ws in GROUPS.items() if g != group for w in ws]
+        for w in words:
+            near = [n for n, _ in nearest_neighbours(trained.vectors, trained.vocab, w, k=3)]
+            assert not set(near) & set(others), (w, near)
+    vec = {w: trained.vectors[trained.vocab.index[w]] for w in ("苹果", "香蕉", "老虎")}
+    cos = lambda a, b: a @ b / np.linalg.norm(a) / np.linalg.norm(b)  # noqa: E731
+    assert cos(vec["苹果"], vec["香蕉"]) > cos(vec["苹果"], vec["老虎"]) + 0.3
+
+
+def test_nearest_neighbours_against_torch(trained):
+    res = nearest_neighbours(trained.vectors, trained.vocab, "猫", k=5)
+    w = torch.tensor(trained.vectors)
+    sims = F.cosine_similarity(w, w[trained.vocab.index["猫"]][None, :], dim=1)
+    sims[trained.vocab.index["猫"]] = -2
+    top = torch.topk(sims, 5)
+    assert [n for n, _ in res] == [trained.vocab.words[i] for i in top.indices]
+    np.testing.assert_allclose([s for _, s in res], top.values.numpy(), rtol=0, atol=1e-12)
+    with pytest.raises(KeyError, match="不在词表里"):
+        nearest_neighbours(trained.vectors, trained.vocab, "火星人")
+    with pytest.raises(ValueError, match="k（近邻个数）"):
+        nearest_neighbours(trained.vectors, trained.vocab, "猫", k=0)
+    with pytest.raises(ValueError, match="两者应相等"):
+        nearest_neighbours(trained.vectors[:10], trained.vocab, "猫")
+
+
+def test_group_similarity_checks(trained):
+    with pytest.raises(ValueError, match="至少需要两组"):
+        group_similarity(trained.vectors, trained.vocab, {"水果": ["苹果", "香蕉"]})
+    with pytest.raises(ValueError, match="每组至少要有两个词"):
+        group_similarity(trained.vectors, trained.vocab, {"a": ["苹果"], "b": ["猫"]})
+
+
+def test_pca_2d_shape_and_variance(trained):
+    pts = pca_2d(trained.vectors)
+    assert pts.shape == (len(trained.vocab), 2)
+    np.testing.assert_allclose(pts.mean(axis=0), 0, atol=1e-12)
+    assert pts[:, 0].var() >= pts[:, 1].var()
