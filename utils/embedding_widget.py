@@ -23,8 +23,6 @@ STAGES = ("① one-hot 行", "② × W = 取出一行", "③ 最近的词")
 
 STYLE = """<style>
 .book-emb-explorer { font-size: 16px; line-height: 1.5; max-width: 100%; }
-.book-emb-explorer .book-hidden-tabs.widget-tab > .lm-TabBar { display: none; }
-.book-emb-explorer .book-hidden-tabs.widget-tab > .widget-tab-contents { border: none; }
 .book-emb-explorer .widget-tab-contents { padding: 4px 0; }
 .book-emb-explorer .emb-stage, .book-emb-explorer .emb-stage p { white-space: normal; }
 .book-emb-explorer p { margin: 4px 0; }

@@ -13,6 +13,8 @@ pos = position in the sequence (0, 1, 2, ...), i = index of the sin/cos pair
 from __future__ import annotations
 
 import math
+import numbers
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -64,6 +66,8 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, d_model: int, max_len: int = 512, *, base: float = 10000.0):
         super().__init__()
+        if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len < 1:
+            raise ValueError(f"max_len（最多准备多少个位置）必须是正整数，实际是 {max_len!r}")
         self.d_model, self.max_len = d_model, max_len
         # A buffer moves with .to()/.double() and is saved, but is not a parameter.
         self.register_buffer(
@@ -102,3 +106,190 @@ def _check_input(x, d_model: int, max_len: int) -> None:
         raise ValueError(
             f"序列长度 {x.shape[1]} 超过了 max_len={max_len}：位置编码只准备了 {max_len} 个位置"
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# 第 4 章用到的补充函数：单个位置、单个 (pos, i) 的中间量、相对位置的旋转矩阵、相似度。
+# Additions for chapter 4. They use the same formula (``_pe_rows``) as positional_encoding.
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _check_pos(pos, name: str = "pos（位置）") -> int:
+    if not _is_int(pos) or pos < 0:
+        raise ValueError(f"{name}必须是不小于 0 的整数，实际是 {pos!r}")
+    return int(pos)
+
+
+def _check_pair(i, d_model: int) -> int:
+    if not _is_int(i) or not 0 <= i < d_model // 2:
+        raise ValueError(
+            f"i（sin/cos 对的编号）必须是 0 到 d_model/2 − 1 = {d_model // 2 - 1} 之间的整数，"
+            f"实际是 {i!r}"
+        )
+    return int(i)
+
+
+def angular_frequencies(d_model: int, *, base: float = 10000.0) -> torch.Tensor:
+    """第 i 对 sin/cos 的角频率 ω_i = 1 / 10000^(2i/d_model)，形状 (d_model/2,)。
+
+    PE(pos, 2i) = sin(pos·ω_i), PE(pos, 2i+1) = cos(pos·ω_i); wavelength = 2π / ω_i.
+    """
+    _check_sizes(1, d_model, base)
+    two_i = torch.arange(0, d_model, 2, dtype=torch.float64)  # (d_model/2,)
+    return 1.0 / base ** (two_i / d_model)
+
+
+def positional_encoding_at(
+    positions, d_model: int, *, base: float = 10000.0, dtype=torch.float64
+) -> torch.Tensor:
+    """任意位置（不必从 0 开始、不必连续）的编码，形状 (len(positions), d_model)。
+
+    ``positions``: one integer or a sequence of integers >= 0. Row r is PE(positions[r]),
+    identical to ``positional_encoding(max(positions) + 1, d_model)[positions]``.
+    """
+    _check_sizes(1, d_model, base)
+    if _is_int(positions):
+        positions = [positions]
+    if isinstance(positions, torch.Tensor):
+        if positions.dtype.is_floating_point or positions.dtype == torch.bool:
+            raise ValueError(f"positions（位置）必须是整数，实际的类型是 {positions.dtype}")
+        positions = positions.flatten().tolist()
+    try:
+        positions = list(positions)
+    except TypeError:
+        raise ValueError(
+            f"positions（位置）必须是一个整数或一串整数，实际是 {positions!r}"
+        ) from None
+    if not positions:
+        raise ValueError("positions（位置）不能是空的")
+    pos = [_check_pos(p, "positions 中的每个位置") for p in positions]
+    return _pe_rows(torch.tensor(pos, dtype=torch.float64), d_model, base).to(dtype)
+
+
+@dataclass(frozen=True)
+class PairTerms:
+    """PE(pos, 2i) 与 PE(pos, 2i+1) 的每个中间量，用来把公式“代入数字”。"""
+
+    pos: int
+    i: int
+    d_model: int
+    base: float
+    exponent: float  # 2i / d_model
+    denominator: float  # base^(2i / d_model)
+    angle: float  # pos / base^(2i / d_model)
+    sin: float  # PE(pos, 2i)
+    cos: float  # PE(pos, 2i+1)
+
+    @property
+    def wavelength(self) -> float:
+        """2π · base^(2i/d_model)：这一对 sin/cos 每隔多少个位置重复一次。"""
+        return 2 * math.pi * self.denominator
+
+
+def pair_terms(pos: int, i: int, d_model: int, *, base: float = 10000.0) -> PairTerms:
+    """位置 pos、第 i 对（第 2i 和 2i+1 维）的中间量与结果。
+
+    Same numbers as ``positional_encoding_at(pos, d_model)[0, 2*i : 2*i + 2]``.
+    """
+    _check_sizes(1, d_model, base)
+    pos = _check_pos(pos)
+    i = _check_pair(i, d_model)
+    enc = positional_encoding_at(pos, d_model, base=base)[0]  # (d_model,)
+    exponent = 2 * i / d_model
+    denominator = float(base) ** exponent
+    return PairTerms(
+        pos=pos,
+        i=i,
+        d_model=d_model,
+        base=float(base),
+        exponent=exponent,
+        denominator=denominator,
+        angle=pos / denominator,
+        sin=float(enc[2 * i]),
+        cos=float(enc[2 * i + 1]),
+    )
+
+
+def _check_offset(k, name: str = "k（位置的偏移）") -> float:
+    if isinstance(k, bool) or not isinstance(k, numbers.Real) or not math.isfinite(k):
+        raise ValueError(f"{name}必须是一个有限的数（通常是整数），实际是 {k!r}")
+    return float(k)
+
+
+def relative_rotation(k, d_model: int, *, base: float = 10000.0) -> torch.Tensor:
+    """把 PE(pos) 变成 PE(pos + k) 的矩阵 M_k，形状 (d_model, d_model)，与 pos 无关。
+
+    PE(pos + k) = M_k · PE(pos)   (PE as a column vector).
+    M_k is block diagonal; the block of pair i rotates (sin, cos) by the angle k·ω_i:
+        [ sin(a + b) ]   [  cos b   sin b ] [ sin a ]
+        [ cos(a + b) ] = [ -sin b   cos b ] [ cos a ],   a = pos·ω_i,  b = k·ω_i
+    """
+    k = _check_offset(k)
+    b = k * angular_frequencies(d_model, base=base)  # (d_model/2,)
+    m = torch.zeros(d_model, d_model, dtype=torch.float64)
+    idx = torch.arange(0, d_model, 2)  # the sin rows/columns 2i; cos is 2i+1
+    m[idx, idx] = torch.cos(b)
+    m[idx, idx + 1] = torch.sin(b)
+    m[idx + 1, idx] = -torch.sin(b)
+    m[idx + 1, idx + 1] = torch.cos(b)
+    return m
+
+
+def dot_product_by_distance(k, d_model: int, *, base: float = 10000.0) -> torch.Tensor:
+    """PE(pos)·PE(pos + k) = Σ_i cos(k·ω_i)：只取决于距离 k，不取决于 pos。
+
+    ``k``: a number or a sequence of numbers -> tensor of the same length (float64).
+    From sin a sin c + cos a cos c = cos(a − c), summed over the d_model/2 pairs.
+    """
+    ks = [k] if isinstance(k, numbers.Real) else list(k)
+    if not ks:
+        raise ValueError("k（距离）不能是空的")
+    ks = torch.tensor([_check_offset(v, "k（距离）") for v in ks], dtype=torch.float64)
+    omega = angular_frequencies(d_model, base=base)  # (d_model/2,)
+    return torch.cos(ks.unsqueeze(1) * omega).sum(dim=1)  # (n, d_model/2) -> (n,)
+
+
+def similarity_matrix(pe, *, cosine: bool = False) -> torch.Tensor:
+    """所有位置两两之间的点积 S = PE · PEᵀ，形状 (seq_len, seq_len)。
+
+    ``cosine=True`` divides by the lengths (cosine similarity). Every sinusoidal row has
+    length √(d_model/2), so for it cosine = dot / (d_model/2).
+    """
+    pe = _as_encoding_matrix(pe)
+    s = pe @ pe.T  # (seq_len, d_model) @ (d_model, seq_len) -> (seq_len, seq_len)
+    if cosine:
+        norms = pe.norm(dim=1)  # (seq_len,)
+        if bool((norms == 0).any()):
+            raise ValueError("有一行是零向量，余弦相似度（cosine similarity）没有定义")
+        s = s / (norms.unsqueeze(1) * norms.unsqueeze(0))
+    return s
+
+
+def min_pairwise_distance(pe) -> tuple[float, int, int]:
+    """不同位置的编码之间最小的欧氏距离，以及取到它的两个位置 (a, b)，a < b。
+
+    Greater than 0 means every position has its own vector.
+    """
+    pe = _as_encoding_matrix(pe)
+    if pe.shape[0] < 2:
+        raise ValueError("至少需要两个位置才能比较距离")
+    dist = torch.cdist(pe, pe)  # (seq_len, seq_len)
+    n = pe.shape[0]
+    upper = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
+    dist = dist.masked_fill(~upper, float("inf"))
+    flat = int(torch.argmin(dist))
+    a, b = divmod(flat, n)
+    return float(dist[a, b]), a, b
+
+
+def _as_encoding_matrix(pe) -> torch.Tensor:
+    if not isinstance(pe, torch.Tensor):
+        raise ValueError(f"pe 必须是 torch.Tensor，实际是 {type(pe).__name__}")
+    if pe.dim() != 2:
+        raise ValueError(f"pe 的形状应为 (seq_len, d_model)，实际是 {tuple(pe.shape)}")
+    if not bool(pe.isfinite().all()):
+        raise ValueError("pe 含有 NaN 或无穷大（inf），请检查输入")
+    return pe.to(torch.float64)
