@@ -47,11 +47,12 @@ def use_chinese_font() -> None:
 def heatmap(ax, m, *, row_labels, col_labels, title: str, fmt: str = "{:.4f}", cmap="Blues"):
     """带数字标注的热力图（heatmap）。"""
     m = np.asarray(m, dtype=float)
-    ax.imshow(m, cmap=cmap, vmin=min(0.0, m.min()), vmax=max(1.0, m.max()))
+    vmin, vmax = min(0.0, m.min()), max(1.0, m.max())
+    ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax)
     ax.set_xticks(range(m.shape[1]), labels=col_labels)
     ax.set_yticks(range(m.shape[0]), labels=row_labels)
     ax.set_title(title)
-    mid = (m.max() + min(0.0, m.min())) / 2
+    mid = (vmin + vmax) / 2  # white text on the dark half of the colour scale
     for r in range(m.shape[0]):
         for c in range(m.shape[1]):
             color = "white" if m[r, c] > mid else "black"

@@ -1,0 +1,76 @@
+"""并行计算（utils/parallelism.py）：RNN 与 torch.nn.RNN 对照，计算图深度、运算量与计时。"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from utils.parallelism import (
+    SelfAttentionLayer,
+    StepRNN,
+    dependency_depths,
+    flop_counts,
+    graph_depth,
+    speed_ratio,
+    time_rnn_vs_attention,
+)
+
+
+def test_step_rnn_matches_torch_rnn():
+    torch.manual_seed(0)
+    ours = StepRNN(8).double()
+    ref = nn.RNN(8, 8, batch_first=True, dtype=torch.float64)
+    with torch.no_grad():
+        ref.weight_ih_l0.copy_(ours.cell.weight_ih)
+        ref.weight_hh_l0.copy_(ours.cell.weight_hh)
+        ref.bias_ih_l0.copy_(ours.cell.bias_ih)
+        ref.bias_hh_l0.copy_(ours.cell.bias_hh)
+        x = torch.randn(3, 11, 8, dtype=torch.float64)
+        assert torch.allclose(ours(x), ref(x)[0], atol=1e-12)
+
+
+def test_self_attention_layer_shape():
+    x = torch.randn(2, 5, 8)
+    assert SelfAttentionLayer(8, 2)(x).shape == (2, 5, 8)
+
+
+def test_graph_depth_counts_a_chain():
+    x = torch.ones(3, requires_grad=True)
+    y = x
+    for _ in range(10):
+        y = y * 2
+    z = x * 2
+    assert graph_depth(y) - graph_depth(z) == 9
+    with pytest.raises(ValueError, match="计算图"):
+        graph_depth(torch.ones(2))
+
+
+def test_rnn_depth_grows_with_length_attention_depth_does_not():
+    rows = dependency_depths([4, 8, 16, 32])
+    rnn = [r[1] for r in rows]
+    attn = {r[2] for r in rows}
+    assert len(attn) == 1
+    assert [b - a for a, b in zip(rnn, rnn[1:], strict=False)] == [12, 24, 48]  # 3 per step
+    assert rnn[0] > 0
+
+
+def test_flop_counts_match_the_formula():
+    for T, d in ((8, 16), (32, 64), (128, 64)):
+        f = flop_counts(T, d)
+        assert f["rnn"] == 4 * T * d * d
+        assert f["attention"] == 8 * T * d * d + 4 * T * T * d
+    with pytest.raises(ValueError, match="seq_len"):
+        flop_counts(0, 8)
+
+
+def test_timing_returns_a_positive_ratio_and_restores_threads():
+    threads = torch.get_num_threads()
+    t = time_rnn_vs_attention(seq_len=16, d_model=8, repeats=2)
+    assert set(t) == {"rnn_s", "attention_s", "ratio"}
+    assert t["rnn_s"] > 0 and t["attention_s"] > 0
+    assert t["ratio"] == pytest.approx(t["rnn_s"] / t["attention_s"])
+    assert torch.get_num_threads() == threads
+    assert speed_ratio(16, 8, repeats=1) > 0
+    with pytest.raises(ValueError, match="repeats"):
+        time_rnn_vs_attention(repeats=0)

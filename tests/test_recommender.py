@@ -1,0 +1,155 @@
+"""自注意力序列推荐（utils/recommender.py）：数据里埋的规律、HR@k、以及第 5 章的结论。"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from utils.recommender import (
+    CHAINS,
+    EVERYDAY,
+    ITEM_ID,
+    ITEMS,
+    SASRec,
+    attention_on_chain_items,
+    hit_rate,
+    is_chain_item,
+    make_sessions,
+    next_in_chain,
+    next_item_scores,
+    parse_session,
+    popularity_scores,
+    recommend,
+    split_users,
+    train_sasrec,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    sessions = make_sessions(2500, session_len=8, p_chain=0.8, seed=0)
+    return split_users(sessions, test_fraction=0.2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def trained(data):
+    return train_sasrec(data[0], seed=0)
+
+
+def test_catalogue():
+    assert len(ITEMS) == len(set(ITEMS)) == sum(map(len, CHAINS)) + len(EVERYDAY)
+    assert next_in_chain(ITEM_ID["手机"]) == ITEM_ID["手机壳"]
+    assert next_in_chain(ITEM_ID["充电宝"]) is None and next_in_chain(ITEM_ID["纸巾"]) is None
+    assert is_chain_item(ITEM_ID["耳机"]) and not is_chain_item(ITEM_ID["纸巾"])
+
+
+def test_sessions_carry_the_planted_pattern():
+    s = make_sessions(2000, session_len=8, p_chain=0.8, seed=1)
+    assert s.shape == (2000, 8) and s.min() >= 0 and s.max() < len(ITEMS)
+    assert np.array_equal(s, make_sessions(2000, session_len=8, p_chain=0.8, seed=1))
+    continues = 0
+    for row in s:
+        chain_items = [i for i in row[:-1] if is_chain_item(i)]
+        assert chain_items, "every session has at least one chain item before the last"
+        chain = next(c for c in CHAINS if ITEMS[chain_items[0]] in c)
+        assert [ITEMS[i] for i in chain_items] == list(chain[: len(chain_items)])  # in order
+        continues += row[-1] == next_in_chain(chain_items[-1])
+    assert 0.75 < continues / len(s) < 0.85  # p_chain = 0.8
+    with pytest.raises(ValueError, match="用户数"):
+        make_sessions(0)
+    with pytest.raises(ValueError, match="会话长度"):
+        make_sessions(10, session_len=2)
+
+
+def test_split_users_partition(data):
+    train, test = data
+    assert len(train) == 2000 and len(test) == 500
+
+
+def test_hit_rate_and_popularity():
+    scores = torch.tensor([[0.1, 0.9, 0.5], [0.8, 0.1, 0.2]])
+    assert hit_rate(scores, [1, 1], k=1) == 0.5
+    assert hit_rate(scores, [1, 1], k=3) == 1.0
+    pop = popularity_scores(np.array([[0, 2, 2], [2, 1, 2]]), num_items=4)
+    assert pop.tolist() == [1, 1, 4, 0]
+    assert hit_rate(pop, [2, 3, 0], k=1) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="k 必须"):
+        hit_rate(scores, [1, 1], k=0)
+    with pytest.raises(ValueError, match="数量必须相同"):
+        hit_rate(scores, [1], k=1)
+
+
+def test_parse_session_errors_in_chinese():
+    assert parse_session("手机，纸巾 手机壳", max_len=7) == [
+        ITEM_ID[n] for n in ("手机", "纸巾", "手机壳")
+    ]
+    with pytest.raises(ValueError, match="空"):
+        parse_session("  ", max_len=7)
+    with pytest.raises(ValueError, match="“冰箱”"):
+        parse_session("手机，冰箱", max_len=7)
+    with pytest.raises(ValueError, match="太长"):
+        parse_session("，".join(["纸巾"] * 8), max_len=7)
+
+
+def test_sasrec_scores_are_dot_products_with_item_embeddings_and_causal():
+    torch.manual_seed(0)
+    model = SASRec(d_model=16, num_heads=2, max_len=8).double()
+    items = torch.randint(0, len(ITEMS), (3, 6))
+    with torch.no_grad():
+        scores = model(items)
+        h = model.encoder(model.pos(model.item_embed(items)), torch.ones(6, 6).tril().bool())
+        assert torch.allclose(scores, h @ model.item_embed.weight.T, atol=1e-12)
+        changed = items.clone()
+        changed[:, 4:] = (changed[:, 4:] + 1) % len(ITEMS)
+        assert torch.allclose(scores[:, :4], model(changed)[:, :4], atol=1e-12)
+    assert model.attention(0).shape == (3, 2, 6, 6)
+    with pytest.raises(ValueError, match="物品编号"):
+        model(torch.tensor([[len(ITEMS)]]))
+
+
+def test_sasrec_attention_matches_torch_multihead_attention():
+    torch.manual_seed(0)
+    model = SASRec(d_model=16, num_heads=2, max_len=8).double()
+    layer = model.encoder.layers[0]
+    ref = nn.MultiheadAttention(16, 2, batch_first=True, dtype=torch.float64)
+    layer.self_attn.load_from_torch(ref)
+    x = torch.randn(2, 5, 16, dtype=torch.float64)
+    mask = torch.ones(5, 5).tril().bool()
+    with torch.no_grad():
+        ours, w = layer.self_attn(x, mask=mask)
+        theirs, w_ref = ref(x, x, x, attn_mask=~mask, average_attn_weights=False)
+    assert torch.allclose(ours, theirs, atol=1e-12) and torch.allclose(w, w_ref, atol=1e-12)
+
+
+def test_training_reproducible_and_returns_seconds(data):
+    small = data[0][:200]
+    a, ha, sa = train_sasrec(small, seed=1, epochs=2)
+    b, hb, _ = train_sasrec(small, seed=1, epochs=2)
+    assert ha.losses == hb.losses and sa > 0
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def test_sasrec_beats_popularity_by_a_clear_margin(data, trained):
+    train, test = data
+    model = trained[0]
+    hr_model = hit_rate(next_item_scores(model, test), test[:, -1], k=10)
+    hr_pop = hit_rate(popularity_scores(train), test[:, -1], k=10)
+    assert hr_model >= 0.9 and hr_model >= hr_pop + 0.5
+    assert hr_pop == pytest.approx(0.152)  # the number quoted in the chapter
+
+
+def test_first_layer_attention_points_at_chain_items(data, trained):
+    on_chain, share = attention_on_chain_items(trained[0], data[1], layer=0)
+    assert on_chain >= 0.8 and share < 0.3
+
+
+def test_recommend_for_a_phone_session(trained):
+    model = trained[0]
+    session = [ITEM_ID[n] for n in ("纸巾", "手机", "矿泉水", "手机壳", "零食")]
+    r = recommend(model, session)
+    assert r.attention.shape == (5,) and r.attention.sum() == pytest.approx(1.0, abs=1e-5)
+    assert "耳机" in r.top_items[:3]
+    with pytest.raises(ValueError, match="空"):
+        recommend(model, [])
