@@ -257,3 +257,74 @@ def test_bad_inputs_get_chinese_messages():
         Decoder(1, D_MODEL, HEADS, D_FF).load_from_torch(
             nn.TransformerDecoder(_torch_decoder_layer(False, "relu"), 2)
         )
+
+
+# --- chapter 1 additions: the decoding trace and the norm-placement experiment ---
+
+
+def _small_model(seed=0):
+    torch.manual_seed(seed)
+    return Transformer(9, 8, d_model=16, num_heads=2, max_len=16).eval()
+
+
+def test_greedy_decode_trace_matches_greedy_decode():
+    from utils.transformer import DecodeStep
+
+    model = _small_model()
+    src = torch.tensor([[3, 4, 5, 6]])
+    steps = model.greedy_decode_trace(src, bos_id=1, eos_id=2, max_len=6)
+    assert all(isinstance(s, DecodeStep) for s in steps)
+    tokens = steps[-1].inputs + [steps[-1].chosen]
+    expected = model.greedy_decode(src, 1, 2, max_len=6)[0].tolist()
+    assert tokens == expected[: len(tokens)]
+    for t, s in enumerate(steps):
+        assert s.inputs == tokens[: t + 1]
+        assert s.chosen == int(s.probs.argmax())
+        torch.testing.assert_close(s.probs.sum(), torch.tensor(1.0))
+        assert s.self_attention.shape == (2, 2, t + 1)
+        assert s.cross_attention.shape == (2, 2, 4)
+
+
+def test_trace_rows_equal_one_teacher_forced_pass():
+    """Because of the causal mask, step t of the trace sees exactly row t of one pass
+    over the whole output sequence."""
+    model = _small_model(1)
+    src = torch.tensor([[3, 4, 5, 6, 7]])
+    steps = model.greedy_decode_trace(src, bos_id=1, eos_id=2, max_len=5)
+    full = torch.tensor([steps[-1].inputs])
+    with torch.no_grad():
+        logits = model.decode(full, model.encode(src), src)  # (1, T, vocab)
+    for t, s in enumerate(steps):
+        torch.testing.assert_close(torch.softmax(logits[0, t], -1), s.probs, atol=1e-6, rtol=0)
+        for layer, lay in enumerate(model.decoder.layers):
+            torch.testing.assert_close(
+                lay.last_cross_attention[0, :, t], s.cross_attention[layer], atol=1e-6, rtol=0
+            )
+
+
+def test_greedy_decode_trace_stops_at_eos_and_checks_shape():
+    model = _small_model()
+    with torch.no_grad():
+        model.generator.bias.fill_(0)
+        model.generator.bias[2] = 100.0  # eos always wins
+    steps = model.greedy_decode_trace(torch.tensor([[3, 4]]), 1, 2, max_len=5)
+    assert len(steps) == 1 and steps[0].chosen == 2
+    with pytest.raises(ValueError, match="src 的形状"):
+        model.greedy_decode_trace(torch.tensor([[3, 4], [5, 6]]), 1, 2, max_len=5)
+
+
+def test_norm_placement_stats():
+    from utils.transformer import norm_placement_stats
+
+    post = norm_placement_stats(12, norm_first=False)
+    pre = norm_placement_stats(12, norm_first=True)
+    assert len(post["rms"]) == len(pre["rms"]) == 12
+    assert all(abs(r - 1) < 1e-4 for r in post["rms"])  # every layer ends with LayerNorm
+    assert pre["rms"][-1] > 1.2 * pre["rms"][0]  # the residual stream grows with depth
+    deep_post = norm_placement_stats(48, norm_first=False)["grad_ratio"]
+    deep_pre = norm_placement_stats(48, norm_first=True)["grad_ratio"]
+    assert deep_post < post["grad_ratio"] < 1  # bottom layers get less signal with depth
+    assert deep_pre > 1
+    assert norm_placement_stats(12, norm_first=False) == post  # seeded
+    with pytest.raises(ValueError, match="num_layers"):
+        norm_placement_stats(0, norm_first=True)

@@ -29,6 +29,7 @@ chapters can draw them.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -304,6 +305,17 @@ def decoder_mask(tgt: torch.Tensor, pad_id: int) -> torch.Tensor:
     return causal & padding_mask(tgt, pad_id)  # (T, T) & (batch, 1, T) -> (batch, T, T)
 
 
+@dataclass
+class DecodeStep:
+    """贪心解码的一步（``Transformer.greedy_decode_trace``）：解码器看到什么、选了什么。"""
+
+    inputs: list[int]  # the decoder input so far: bos, then the tokens chosen before
+    probs: torch.Tensor  # (tgt_vocab,) probabilities of the next token
+    chosen: int  # argmax of probs
+    self_attention: torch.Tensor  # (num_layers, num_heads, len(inputs)): last row
+    cross_attention: torch.Tensor  # (num_layers, num_heads, T_src): last row
+
+
 class Transformer(nn.Module):
     """编码器–解码器 Transformer：源序列 → 编码器 → 解码器（逐词生成目标序列）。
 
@@ -378,6 +390,48 @@ class Transformer(nn.Module):
         return out
 
     @torch.no_grad()
+    def greedy_decode_trace(
+        self, src: torch.Tensor, bos_id: int, eos_id: int, max_len: int
+    ) -> list[DecodeStep]:
+        """与 ``greedy_decode`` 相同的贪心解码（只对一个序列），但记下每一步看到了什么。
+
+        src: (1, T_src). Step t feeds the decoder the t + 1 tokens chosen so far and keeps,
+        for the last position only: the next-token probabilities, the masked
+        self-attention row and the cross-attention row of every layer and head.
+        """
+        if src.dim() != 2 or src.shape[0] != 1:
+            raise ValueError(
+                f"src 的形状应为 (1, T_src)（一次只跟踪一个序列），实际是 {tuple(src.shape)}"
+            )
+        memory = self.encode(src)  # (1, T_src, d_model), computed once
+        tokens = [bos_id]
+        steps = []
+        for _ in range(max_len):
+            tgt = torch.tensor([tokens], dtype=torch.long, device=src.device)  # (1, t + 1)
+            logits = self.decode(tgt, memory, src)  # (1, t + 1, tgt_vocab)
+            probs = torch.softmax(logits[0, -1], dim=-1)  # (tgt_vocab,)
+            chosen = int(probs.argmax())
+            layers = self.decoder.layers
+            steps.append(
+                DecodeStep(
+                    inputs=list(tokens),
+                    probs=probs,
+                    chosen=chosen,
+                    # (num_layers, num_heads, t + 1) and (num_layers, num_heads, T_src)
+                    self_attention=torch.stack(
+                        [lay.last_self_attention[0, :, -1] for lay in layers]
+                    ),
+                    cross_attention=torch.stack(
+                        [lay.last_cross_attention[0, :, -1] for lay in layers]
+                    ),
+                )
+            )
+            tokens.append(chosen)
+            if chosen == eos_id:
+                break
+        return steps
+
+    @torch.no_grad()
     def load_from_torch(self, model: nn.Transformer) -> Transformer:
         """从 ``torch.nn.Transformer`` 复制编码器与解码器的权重（嵌入与输出层它没有）。"""
         self.encoder.load_from_torch(model.encoder)
@@ -424,3 +478,41 @@ def _load_stack(ours, theirs) -> None:
         a.load_from_torch(b)
     if ours.norm is not None:
         ours.norm.load_state_dict(theirs.norm.state_dict())
+
+
+# --- chapter 1: post-norm vs pre-norm at initialisation ---
+
+
+def norm_placement_stats(
+    num_layers: int,
+    *,
+    norm_first: bool,
+    d_model: int = 32,
+    num_heads: int = 4,
+    d_ff: int = 64,
+    batch: int = 4,
+    seq_len: int = 10,
+    seed: int = 0,
+) -> dict:
+    """一个刚初始化的编码器堆叠：每层输出的大小，以及第一层与最后一层的梯度之比。
+
+    Returns ``{"rms": [RMS of each layer's output (no final norm)], "grad_ratio":
+    ‖∂loss/∂W_1 of the first layer‖ / ‖… of the last layer‖}``. The loss is the mean
+    squared error between the stack's output (with its final LayerNorm for pre-norm) and
+    a random target. Post-norm ends every layer with LayerNorm, so its RMS stays 1;
+    pre-norm adds to a residual stream that grows with depth.
+    """
+    _check_num_layers(num_layers)
+    torch.manual_seed(seed)
+    enc = Encoder(num_layers, d_model, num_heads, d_ff, norm_first=norm_first, final_norm=True)
+    x = torch.randn(batch, seq_len, d_model)  # (batch, seq_len, d_model)
+    rms, h = [], x
+    for layer in enc.layers:
+        h = layer(h)  # (batch, seq_len, d_model)
+        rms.append(float(h.detach().pow(2).mean().sqrt()))
+    out = enc.norm(h)
+    target = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed + 1))
+    ((out - target) ** 2).mean().backward()
+    first = enc.layers[0].ff.linear1.weight.grad.norm()
+    last = enc.layers[-1].ff.linear1.weight.grad.norm()
+    return {"rms": rms, "grad_ratio": float(first / last)}

@@ -1,0 +1,218 @@
+"""中文数字转换器与训练数据的测试：与独立的逐位参考实现比较、全部十万个数往返、非法写法。"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from utils.numerals import (
+    BOS_ID,
+    EOS_ID,
+    MAX_NUMBER,
+    NUMERAL_CHARS,
+    SHOWCASE,
+    SRC_VOCAB,
+    TGT_VOCAB,
+    NumeralConfig,
+    NumeralSampler,
+    chinese_to_int,
+    decode_target,
+    encode_source,
+    encode_target,
+    exact_match,
+    int_to_chinese,
+    lr_at,
+    reference_spelling,
+    spellings,
+    split_numbers,
+    train_numeral_model,
+    translate,
+)
+
+ALL = range(MAX_NUMBER + 1)
+
+
+@pytest.mark.parametrize(
+    "n, text",
+    [
+        (0, "零"),
+        (2, "二"),
+        (10, "十"),
+        (15, "十五"),
+        (20, "二十"),
+        (22, "二十二"),
+        (100, "一百"),
+        (101, "一百零一"),
+        (110, "一百一十"),
+        (115, "一百一十五"),
+        (305, "三百零五"),
+        (1000, "一千"),
+        (1005, "一千零五"),
+        (1010, "一千零一十"),
+        (1050, "一千零五十"),
+        (1200, "一千二百"),
+        (2008, "二千零八"),
+        (10000, "一万"),
+        (10005, "一万零五"),
+        (10010, "一万零一十"),
+        (10015, "一万零一十五"),
+        (10050, "一万零五十"),
+        (10500, "一万零五百"),
+        (11000, "一万一千"),
+        (40703, "四万零七百零三"),
+        (90009, "九万零九"),
+        (99999, "九万九千九百九十九"),
+    ],
+)
+def test_known_spellings(n, text):
+    assert int_to_chinese(n) == text
+    assert reference_spelling(n) == text
+    assert chinese_to_int(text) == n
+
+
+def test_matches_the_independent_reference_on_every_number():
+    mismatches = [n for n in ALL if int_to_chinese(n) != reference_spelling(n)]
+    assert mismatches == []
+
+
+def test_every_spelling_of_every_number_round_trips():
+    for n in ALL:
+        for s in spellings(n):
+            assert chinese_to_int(s) == n, s
+
+
+def test_spellings_are_distinct_across_numbers():
+    seen = {}
+    for n in range(0, MAX_NUMBER + 1, 3):
+        for s in spellings(n):
+            assert s not in seen, (s, n, seen.get(s))
+            seen[s] = n
+
+
+def test_liang_only_before_bai_qian_wan():
+    assert spellings(2) == ["二"]
+    assert spellings(22) == ["二十二"]
+    assert spellings(200) == ["两百", "二百"]
+    assert spellings(2008) == ["两千零八", "二千零八"]
+    assert spellings(20000) == ["两万", "二万"]
+    assert len(spellings(22222)) == 8  # 万, 千, 百 each 二 or 两; 十 and the units stay 二
+    assert int_to_chinese(2222, liang=True) == "两千两百二十二"
+    for n in range(0, MAX_NUMBER + 1, 11):
+        for s in spellings(n):
+            for i, c in enumerate(s):
+                if c == "两":
+                    assert i + 1 < len(s) and s[i + 1] in "百千万", s
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", "是空的"),
+        ("   ", "是空的"),
+        ("abc", "不是中文数字用字"),
+        ("三百零五块", "“块”不是中文数字用字"),
+        ("一亿", "“亿”不是中文数字用字"),
+        ("3百", "“3”不是中文数字用字"),
+        ("九万九千九百九十九九", "太长了"),
+        ("十万", "超出范围"),
+        ("九十万", "超出范围"),
+        ("五五", "不是规范的中文数字写法"),
+        ("一十五", "15 应写作“十五”"),
+        ("零五", "不是规范"),
+        ("两", "不是规范"),
+        ("两十", "不是规范"),
+        ("万", "不是规范"),
+        ("一万万", "不是规范"),
+        ("一百零零五", "不是规范"),
+        ("三百五", "口语的省略说法"),
+        ("一万五", "一万五千"),
+        ("一千零五百", "不是规范"),
+    ],
+)
+def test_chinese_to_int_rejects(text, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        chinese_to_int(text)
+
+
+@pytest.mark.parametrize("n", [-1, 100_000, 1.5, "5", True, None])
+def test_int_to_chinese_rejects(n):
+    with pytest.raises(ValueError, match="n 必须"):
+        int_to_chinese(n)
+
+
+def test_chinese_to_int_rejects_non_strings():
+    with pytest.raises(ValueError, match="字符串"):
+        chinese_to_int(305)
+
+
+def test_vocabularies():
+    assert SRC_VOCAB[0] == TGT_VOCAB[0] == "<pad>"
+    assert "".join(SRC_VOCAB[1:]) == NUMERAL_CHARS
+    assert TGT_VOCAB[BOS_ID] == "<s>" and TGT_VOCAB[EOS_ID] == "</s>"
+
+
+def test_encode_and_decode():
+    src = encode_source(["三百零五", "十五"])
+    assert src.shape == (2, 4) and src.dtype == torch.long
+    assert [SRC_VOCAB[i] for i in src[1]] == ["十", "五", "<pad>", "<pad>"]
+    tgt = encode_target([305, 7])
+    assert tgt.shape == (2, 5)
+    assert [TGT_VOCAB[i] for i in tgt[0]] == ["<s>", "3", "0", "5", "</s>"]
+    assert [TGT_VOCAB[i] for i in tgt[1]] == ["<s>", "7", "</s>", "<pad>", "<pad>"]
+    assert decode_target(tgt[0]) == "305" and decode_target(tgt[1]) == "7"
+    assert encode_source("零").shape == (1, 1)
+
+
+def test_split_keeps_heldout_out_of_training():
+    train, heldout = split_numbers()
+    assert len(np.intersect1d(train, heldout)) == 0
+    assert len(train) + len(heldout) == MAX_NUMBER + 1
+    assert set(SHOWCASE) <= set(heldout.tolist())
+    assert set(range(100)) <= set(train.tolist())
+    again = split_numbers()
+    np.testing.assert_array_equal(again[1], heldout)  # seeded
+    assert not np.array_equal(split_numbers(seed=1)[1], heldout)
+    with pytest.raises(ValueError, match="num_heldout"):
+        split_numbers(0)
+
+
+def test_sampler_draws_only_training_numbers():
+    train, heldout = split_numbers()
+    sampler = NumeralSampler(train, seed=0)
+    held = set(heldout.tolist())
+    for _ in range(20):
+        numbers, src, tgt = sampler.batch(64)
+        assert not held & set(numbers)
+        assert src.shape[0] == tgt.shape[0] == 64
+        for n, row in zip(numbers, tgt, strict=True):
+            assert decode_target(row) == str(n)
+    lengths = [len(str(n)) for n in sampler.batch(2000)[0]]
+    assert 0.02 < lengths.count(1) / 2000 < 0.1  # short numbers are over-sampled
+
+
+def test_learning_rate_schedule():
+    c = NumeralConfig(steps=100, warmup=10, lr=1e-2)
+    lrs = [lr_at(s, c) for s in range(100)]
+    assert lrs[9] == pytest.approx(1e-2)
+    assert all(a < b for a, b in zip(lrs[:10], lrs[1:10], strict=False))
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:], strict=False))
+    assert lrs[-1] < 1e-4
+
+
+def test_training_runs_and_learns_something():
+    result = train_numeral_model(steps=120, log_every=10)
+    assert result.seconds > 0
+    assert result.history[0]["step"] == 0 and result.history[-1]["step"] == 119
+    assert result.history[-1]["loss"] < 0.5 * result.history[0]["loss"]
+    assert not result.model.training  # returned in eval mode
+    out = translate(result.model, ["三百零五", "十五"])
+    assert all(isinstance(o, str) and len(o) <= 6 for o in out)
+    assert 0.0 <= exact_match(result.model, [305, 15]) <= 1.0
+
+
+def test_training_rejects_unknown_settings():
+    with pytest.raises(ValueError, match="未知的超参数"):
+        train_numeral_model(stepz=10)
+    with pytest.raises(ValueError, match="steps"):
+        train_numeral_model(steps=0)
