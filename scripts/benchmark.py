@@ -3,7 +3,9 @@
 Performance is measured here, not asserted in tests. Usage:
 
     .venv/bin/python scripts/benchmark.py              # each chapter, 3 runs, median
+    .venv/bin/python scripts/benchmark.py --training   # also each live training, as in its chapter
     .venv/bin/python scripts/benchmark.py --make-test  # also time one full `make test`
+    .venv/bin/python scripts/benchmark.py --runs 0 --training   # the trainings only
 
 The figures in the README come from this script.
 """
@@ -37,9 +39,84 @@ def time_notebook(path: Path) -> float:
     return time.perf_counter() - start
 
 
+# --- the models each chapter trains live, called exactly as the chapter calls them ---
+
+
+def train_numerals():
+    from utils.numerals import exact_match, train_numeral_model
+
+    r = train_numeral_model()
+    return r.seconds, f"留出集完全正确率 {exact_match(r.model, r.heldout_numbers):.2%}"
+
+
+def train_word2vec():
+    from utils.corpus import load_sentences
+    from utils.word2vec import train_word2vec
+
+    start = time.perf_counter()
+    train_word2vec(load_sentences(), d_model=16, window=2, num_negatives=5, epochs=5, seed=0)
+    return time.perf_counter() - start, "230 个词，5 轮"
+
+
+def train_char_lm():
+    from utils.char_lm import CharVocab, model_loss, ngram_loss, split_sentences, train_char_lm
+    from utils.corpus import load_text
+
+    text = load_text()
+    model, _, seconds = train_char_lm(text, seed=0)
+    train_text, test_text = split_sentences(text, held_out=0.1, seed=0)
+    bigram = ngram_loss(train_text, test_text, CharVocab(text), n=2, block_size=model.max_len)
+    return seconds, f"留出集损失 {model_loss(model, test_text):.3f}（二元模型 {bigram:.3f}）"
+
+
+def train_sasrec():
+    from utils.recommender import (
+        hit_rate,
+        make_sessions,
+        next_item_scores,
+        popularity_scores,
+        split_users,
+        train_sasrec,
+    )
+
+    sessions = make_sessions(2500, session_len=8, p_chain=0.8, seed=0)
+    train_s, test_s = split_users(sessions, test_fraction=0.2, seed=0)
+    model, _, seconds = train_sasrec(train_s, seed=0)
+    hr = hit_rate(next_item_scores(model, test_s), test_s[:, -1], k=10)
+    pop = hit_rate(popularity_scores(train_s), test_s[:, -1], k=10)
+    return seconds, f"HR@10 {hr:.3f}（流行度基线 {pop:.3f}）"
+
+
+def train_vit():
+    from utils.vit import accuracy, load_digits_split, train_vit
+
+    split = load_digits_split()
+    r = train_vit(split)
+    return r.seconds, f"测试准确率 {accuracy(r.model, split.x_test, split.y_test):.2%}"
+
+
+def rnn_vs_attention():
+    from utils.parallelism import speed_ratio
+
+    start = time.perf_counter()
+    ratio = speed_ratio()
+    return time.perf_counter() - start, f"RNN 用时 / 注意力用时 = {ratio:.1f}"
+
+
+TRAININGS = [
+    ("第 1 章 中文数字翻译（编码器–解码器）", train_numerals),
+    ("第 3 章 word2vec", train_word2vec),
+    ("第 5 章 字符级语言模型", train_char_lm),
+    ("第 5 章 SASRec 推荐", train_sasrec),
+    ("第 5 章 RNN 与注意力的计时", rnn_vs_attention),
+    ("第 6 章 ViT（手写数字）", train_vit),
+]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--training", action="store_true", help="also time each live training")
     parser.add_argument("--make-test", action="store_true", help="also time one `make test`")
     args = parser.parse_args()
 
@@ -47,12 +124,16 @@ def main() -> int:
         f"机器：{platform.processor() or platform.machine()}，{os.cpu_count()} 核，"
         f"Python {platform.python_version()}"
     )
-    for nb in sorted((ROOT / "chapters").glob("*.ipynb")):
+    for nb in sorted((ROOT / "chapters").glob("*.ipynb")) if args.runs else []:
         runs = [time_notebook(nb) for _ in range(args.runs)]
         print(
             f"{nb.relative_to(ROOT)}：中位数 {statistics.median(runs):.1f} s"
             f"（{args.runs} 次：{', '.join(f'{r:.1f}' for r in runs)}）"
         )
+    if args.training:
+        for name, fn in TRAININGS:
+            seconds, result = fn()
+            print(f"{name}：训练 {seconds:.1f} s，{result}")
     if args.make_test:
         start = time.perf_counter()
         result = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True)
