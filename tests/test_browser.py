@@ -9,9 +9,10 @@ the machine. Run ``make book`` first (``make test`` does).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from conftest import off_machine as _off_machine
-from conftest import open_page as _open
+from conftest import off_machine, open_page
 
 CHAPTER = "chapters/02_self_attention.html"
 
@@ -22,7 +23,7 @@ def _stepper_text(page) -> str:
 
 
 def test_widget_steps_on_static_page(page):
-    _open(page, CHAPTER)
+    open_page(page, CHAPTER)
     stepper = page.locator(".attn-stepper").first
     stepper.wait_for(state="visible", timeout=20_000)
     stepper.scroll_into_view_if_needed()
@@ -62,19 +63,47 @@ def test_widget_steps_on_static_page(page):
         "el => el.innerText.includes('[1.8639, 6.3194, 1.7042]')", arg=stepper.element_handle()
     )
     assert not page.errors, page.errors
-    assert not _off_machine(page.requests), _off_machine(page.requests)
+    assert not off_machine(page.requests), off_machine(page.requests)
 
 
-@pytest.mark.parametrize("path", ["intro.html", CHAPTER, "search.html?q=注意力"])
-def test_pages_send_no_request_off_the_machine(page, path):
-    _open(page, path)
+CHAPTERS = sorted(
+    f"chapters/{p.stem}.html"
+    for p in (Path(__file__).resolve().parent.parent / "chapters").glob("*.ipynb")
+)
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_every_chapter_page_works_offline(page, path):
+    """Every chapter: nothing leaves the machine, no page errors, every figure loads,
+    the hidden tab bars of the widgets stay hidden, and an answer can be revealed."""
+    open_page(page, path)
     page.wait_for_timeout(500)
-    assert not _off_machine(page.requests), _off_machine(page.requests)
+    assert not off_machine(page.requests), off_machine(page.requests)
+    assert not page.errors, page.errors
+    broken = page.eval_on_selector_all(
+        "article img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).length"
+    )
+    assert broken == 0
+    page.locator(".widget-tab").first.wait_for(state="attached", timeout=20_000)
+    bars = page.locator(".book-hidden-tabs > .lm-TabBar, .attn-hidden-tabs > .lm-TabBar")
+    assert bars.count() > 0
+    assert all(not bars.nth(i).is_visible() for i in range(bars.count()))
+    answer = page.locator("details.answer").first
+    assert not answer.evaluate("el => el.open")
+    answer.locator("summary").click()
+    assert answer.evaluate("el => el.open")
+
+
+@pytest.mark.parametrize("path", ["intro.html", "search.html?q=注意力"])
+def test_pages_send_no_request_off_the_machine(page, path):
+    open_page(page, path)
+    page.wait_for_timeout(500)
+    assert not off_machine(page.requests), off_machine(page.requests)
     assert not page.errors, page.errors
 
 
 def test_math_is_typeset_locally(page):
-    _open(page, CHAPTER)
+    open_page(page, CHAPTER)
     # The formulas in the article, typeset by the site's own MathJax (not raw "$...$").
     first = page.locator("article mjx-container").first
     first.wait_for(state="visible", timeout=20_000)
@@ -84,14 +113,6 @@ def test_math_is_typeset_locally(page):
 
 
 def test_chinese_search_finds_words(page):
-    _open(page, "search.html?q=注意力")
+    open_page(page, "search.html?q=注意力")
     page.wait_for_selector("#search-results li", timeout=20_000)
     assert "自注意力" in page.locator("#search-results").inner_text()
-
-
-def test_exercise_answers_can_be_revealed(page):
-    _open(page, CHAPTER)
-    answer = page.locator("details.answer").first
-    assert not answer.evaluate("el => el.open")
-    answer.locator("summary").click()
-    assert answer.evaluate("el => el.open")

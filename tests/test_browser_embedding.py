@@ -74,18 +74,3 @@ def test_embedding_widget_steps_on_static_page(page, model):
 
     assert not page.errors, page.errors
     assert not off_machine(page.requests), off_machine(page.requests)
-
-
-def test_chapter_sends_no_request_off_the_machine(page):
-    open_page(page, CHAPTER)
-    page.wait_for_timeout(500)
-    assert not off_machine(page.requests), off_machine(page.requests)
-    assert not page.errors, page.errors
-
-
-def test_answers_can_be_revealed(page):
-    open_page(page, CHAPTER)
-    answer = page.locator("details.answer").first
-    assert not answer.evaluate("el => el.open")
-    answer.locator("summary").click()
-    assert answer.evaluate("el => el.open")

@@ -183,8 +183,10 @@ class DecoderLayer(nn.Module):
         return self
 
 
-class Encoder(nn.Module):
-    """N 个编码器层堆叠（stacked）；``final_norm`` 时最后再做一次 LayerNorm（pre-norm 必需）。"""
+class _Stack(nn.Module):
+    """N 个结构相同、参数各自独立的层，最后可选一个 LayerNorm（Encoder 与 Decoder 共用）。"""
+
+    layer_class: type[nn.Module]
 
     def __init__(
         self,
@@ -201,7 +203,7 @@ class Encoder(nn.Module):
         super().__init__()
         _check_num_layers(num_layers)
         self.layers = nn.ModuleList(
-            EncoderLayer(
+            self.layer_class(
                 d_model,
                 num_heads,
                 d_ff,
@@ -213,60 +215,37 @@ class Encoder(nn.Module):
         )
         final_norm = norm_first if final_norm is None else final_norm
         self.norm = nn.LayerNorm(d_model) if final_norm else None
+
+    def _finish(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.norm is None else self.norm(x)
+
+    @torch.no_grad()
+    def load_from_torch(self, stack):
+        """从 ``torch.nn.TransformerEncoder`` / ``TransformerDecoder`` 复制权重。"""
+        _load_stack(self, stack)
+        return self
+
+
+class Encoder(_Stack):
+    """N 个编码器层堆叠（stacked）；``final_norm`` 时最后再做一次 LayerNorm（pre-norm 必需）。"""
+
+    layer_class = EncoderLayer
 
     def forward(self, x, mask=None) -> torch.Tensor:
         for layer in self.layers:
             x = layer(x, mask)  # (batch, seq_len, d_model), the same shape at every layer
-        return x if self.norm is None else self.norm(x)
-
-    @torch.no_grad()
-    def load_from_torch(self, encoder: nn.TransformerEncoder) -> Encoder:
-        """从 ``torch.nn.TransformerEncoder`` 复制权重。"""
-        _load_stack(self, encoder)
-        return self
+        return self._finish(x)
 
 
-class Decoder(nn.Module):
+class Decoder(_Stack):
     """N 个解码器层堆叠；``final_norm`` 时最后再做一次 LayerNorm。"""
 
-    def __init__(
-        self,
-        num_layers: int,
-        d_model: int,
-        num_heads: int,
-        d_ff=None,
-        *,
-        dropout=0.0,
-        activation="relu",
-        norm_first=False,
-        final_norm=None,
-    ):
-        super().__init__()
-        _check_num_layers(num_layers)
-        self.layers = nn.ModuleList(
-            DecoderLayer(
-                d_model,
-                num_heads,
-                d_ff,
-                dropout=dropout,
-                activation=activation,
-                norm_first=norm_first,
-            )
-            for _ in range(num_layers)
-        )
-        final_norm = norm_first if final_norm is None else final_norm
-        self.norm = nn.LayerNorm(d_model) if final_norm else None
+    layer_class = DecoderLayer
 
     def forward(self, x, memory, tgt_mask=None, memory_mask=None) -> torch.Tensor:
         for layer in self.layers:
             x = layer(x, memory, tgt_mask, memory_mask)  # (batch, T_tgt, d_model)
-        return x if self.norm is None else self.norm(x)
-
-    @torch.no_grad()
-    def load_from_torch(self, decoder: nn.TransformerDecoder) -> Decoder:
-        """从 ``torch.nn.TransformerDecoder`` 复制权重。"""
-        _load_stack(self, decoder)
-        return self
+        return self._finish(x)
 
 
 class TokenEmbedding(nn.Module):
