@@ -1,9 +1,9 @@
 """JupyterLab 端到端测试：widget 连着内核时，改输入会重新计算，坏输入给出中文提示。
 
-End-to-end test of the live use: start JupyterLab on localhost (on a copy of the
-chapter, so nothing in the repository is touched), run all cells in Chromium,
-type new inputs into the stepper and check that it recomputes -- and that bad
-input shows a Chinese message and keeps the last good state.
+End-to-end test of the live use: start JupyterLab on localhost (on copies of
+chapters 2 and 4, so nothing in the repository is touched), run all cells in
+Chromium, type new inputs into a widget and check that the kernel recomputes --
+and that bad input shows a Chinese message and keeps the last good state.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-CHAPTER = Path(__file__).resolve().parent.parent / "chapters" / "02_self_attention.ipynb"
+CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
+COPIED = ("02_self_attention.ipynb", "04_positional_encoding.ipynb")
 
 
 def _free_port() -> int:
@@ -32,7 +33,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def lab_url(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
-    shutil.copy(CHAPTER, root / CHAPTER.name)
+    for name in COPIED:
+        shutil.copy(CHAPTERS / name, root / name)
     port = _free_port()
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
@@ -53,7 +55,7 @@ def lab_url(tmp_path_factory):
                 proc.kill()
                 pytest.fail("JupyterLab 没有启动")
             time.sleep(0.5)
-    yield f"{url}/lab/tree/{CHAPTER.name}"
+    yield url
     proc.terminate()
     try:
         proc.wait(timeout=15)
@@ -61,10 +63,12 @@ def lab_url(tmp_path_factory):
         proc.kill()
 
 
-def test_stepper_recomputes_live_and_rejects_bad_input(browser, lab_url):
+def _open_and_run_all(browser, lab_url, name):
+    """Open one notebook in a fresh JupyterLab workspace, start its kernel, run every cell."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.goto(lab_url)
+    workspace = Path(name).stem.replace("_", "-")  # a workspace of its own: only this notebook
+    page.goto(f"{lab_url}/lab/workspaces/{workspace}/tree/{name}?reset")
     page.locator(".jp-Notebook").wait_for(timeout=60_000)
     select = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
     try:  # JupyterLab may ask which kernel to start; the notebook's own is preselected
@@ -75,7 +79,11 @@ def test_stepper_recomputes_live_and_rejects_bad_input(browser, lab_url):
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=60_000)
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    return context, page
 
+
+def test_stepper_recomputes_live_and_rejects_bad_input(browser, lab_url):
+    context, page = _open_and_run_all(browser, lab_url, "02_self_attention.ipynb")
     stepper = page.locator(".attn-stepper").first
     stepper.wait_for(state="attached", timeout=60_000)
     stepper.scroll_into_view_if_needed()
@@ -103,4 +111,35 @@ def test_stepper_recomputes_live_and_rejects_bad_input(browser, lab_url):
     error.wait_for(timeout=20_000)
     assert "“二”不是数字" in error.inner_text()
     assert "[0.3333, 0.3333, 0.3333]" in stepper.inner_text()
+    context.close()
+
+
+def test_position_explorer_computes_any_setting_live(browser, lab_url):
+    """Chapter 4: a setting outside the precomputed grid is computed by the kernel."""
+    context, page = _open_and_run_all(browser, lab_url, "04_positional_encoding.ipynb")
+    explorer = page.locator(".pos-explorer").first
+    explorer.wait_for(state="attached", timeout=60_000)
+    explorer.scroll_into_view_if_needed()
+    explorer.get_by_text("✎ 输入任意的 pos、i、d_model").click()
+    pos, i, d_model = (explorer.locator("input[type='text']").nth(k) for k in range(3))
+
+    # PE(100, 0) with d_model = 512 is sin(100) = -0.5064 (cos(100) = 0.8623).
+    d_model.fill("512")
+    i.fill("0")
+    pos.fill("100")
+    pos.press("Enter")
+    page.wait_for_function(
+        "el => el.innerText.includes('pos = 100，i = 0，d_model = 512')",
+        arg=explorer.element_handle(),
+        timeout=20_000,
+    )
+    assert "-0.5064" in explorer.inner_text() and "0.8623" in explorer.inner_text()
+
+    # An odd d_model: a Chinese message, and the last good result stays.
+    d_model.fill("7")
+    d_model.press("Enter")
+    error = explorer.locator(".book-msg-err")
+    error.wait_for(timeout=20_000)
+    assert "偶数" in error.inner_text()
+    assert "-0.5064" in explorer.inner_text()
     context.close()
