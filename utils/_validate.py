@@ -26,6 +26,18 @@ def as_matrix(name: str, a, *, rows: int | None = None, cols: int | None = None)
     return m
 
 
+def check_int(name: str, value, minimum: int = 1) -> int:
+    """一个不小于 ``minimum`` 的整数（不接受 True/False）。Return it as a Python int.
+
+    Used by every ``utils`` function that takes a size, a count or a number of steps.
+    """
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+        need = "正整数" if minimum == 1 else f"不小于 {minimum} 的整数"
+        sep = "" if name.endswith("）") else " "  # "seq_len（序列长度）必须…", "d_model 必须…"
+        raise ValueError(f"{name}{sep}必须是{need}，实际是 {value!r}")
+    return int(value)
+
+
 def check_finite(name: str, a) -> None:
     """拒绝 NaN 与无穷大。Reject NaN and inf (numpy arrays or torch tensors)."""
     finite = np.isfinite(a) if isinstance(a, np.ndarray) else a.isfinite()

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._validate import check_int
 from .positional_encoding import LearnedPositionalEmbedding
 from .torch_attention import causal_mask
 from .transformer import Encoder, TokenEmbedding
@@ -162,8 +163,7 @@ def train_char_lm(
 
         text = load_text()
     for name, v in (("steps", steps), ("batch", batch), ("block_size", block_size)):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name} 必须是正整数，实际是 {v!r}")
+        check_int(name, v)
     vocab = CharVocab(text)
     train_text, _ = split_sentences(text, held_out=held_out, seed=seed)
     ids = torch.tensor(vocab.encode(train_text), dtype=torch.long)

@@ -17,14 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validate import as_matrix
-
-
-def _positive_int(name: str, value, minimum: int = 1) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} 必须是不小于 {minimum} 的整数，实际是 {value!r}")
-    return int(value)
-
+from ._validate import as_matrix, check_int
 
 # ---------------------------------------------------------------- one-hot
 
@@ -85,9 +78,9 @@ def memory_rows(vocab_sizes, seq_len: int = 100, d_model: int = 64, seed: int = 
     * 编号（int64）：(seq_len,)
     以及 one-hot 中 0 所占的比例（稀疏度）。
     """
-    seq_len = _positive_int("seq_len（序列长度）", seq_len)
-    d_model = _positive_int("d_model（向量维度）", d_model)
-    sizes = [_positive_int("vocab_size（词表大小）", v, 2) for v in vocab_sizes]
+    seq_len = check_int("seq_len（序列长度）", seq_len)
+    d_model = check_int("d_model（向量维度）", d_model)
+    sizes = [check_int("vocab_size（词表大小）", v, 2) for v in vocab_sizes]
     if not sizes:
         raise ValueError("vocab_sizes（词表大小列表）不能为空")
     gen = torch.Generator().manual_seed(seed)
@@ -116,10 +109,10 @@ def first_layer_params(vocab_size: int, hidden: int, context: int, d_model: int)
     * one-hot 直接进全连接层：Linear(context·vocab_size → hidden)
     * 先嵌入再进全连接层：Embedding(vocab_size, d_model) + Linear(context·d_model → hidden)
     """
-    vocab_size = _positive_int("vocab_size（词表大小）", vocab_size, 2)
-    hidden = _positive_int("hidden（隐藏层大小）", hidden)
-    context = _positive_int("context（上下文长度）", context)
-    d_model = _positive_int("d_model（向量维度）", d_model)
+    vocab_size = check_int("vocab_size（词表大小）", vocab_size, 2)
+    hidden = check_int("hidden（隐藏层大小）", hidden)
+    context = check_int("context（上下文长度）", context)
+    d_model = check_int("d_model（向量维度）", d_model)
     with torch.device("meta"):  # count parameters without allocating them
         direct = nn.Linear(context * vocab_size, hidden)
         embed = nn.Embedding(vocab_size, d_model)
@@ -173,7 +166,7 @@ def image_patches(image, patch: int) -> np.ndarray:
     返回 (num_patches, patch·patch)，按从左到右、从上到下的顺序。
     """
     img = as_matrix("image（图像）", image)
-    patch = _positive_int("patch（小块边长）", patch)
+    patch = check_int("patch（小块边长）", patch)
     h, w = img.shape
     if h % patch or w % patch:
         raise ValueError(f"图像大小 {h}×{w} 不能被小块边长 {patch} 整除")
@@ -188,7 +181,7 @@ def pca_project(x, k: int = 2) -> np.ndarray:
     用 SVD；每个主方向的符号固定为“绝对值最大的投影为正”，结果与平台无关。
     """
     m = as_matrix("x（数据）", x)
-    k = _positive_int("k（维数）", k)
+    k = check_int("k（维数）", k)
     if k > min(m.shape):
         raise ValueError(f"k={k} 不能超过数据的行数和列数中较小的那个（形状 {m.shape}）")
     centred = m - m.mean(axis=0)  # (n, d)
@@ -237,8 +230,8 @@ def factorise_ratings(
     known = ~np.isnan(r)
     if known.sum() < 2:
         raise ValueError("ratings 里已知的评分太少（至少要 2 个）")
-    rank = _positive_int("rank（嵌入维度）", rank)
-    steps = _positive_int("steps（迭代次数）", steps)
+    rank = check_int("rank（嵌入维度）", rank)
+    steps = check_int("steps（迭代次数）", steps)
     from .word2vec import single_thread
 
     with single_thread():

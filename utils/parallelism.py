@@ -18,12 +18,8 @@ import time
 import torch
 from torch import nn
 
+from ._validate import check_int
 from .torch_attention import MultiHeadAttention
-
-
-def _check_pos_int(name: str, v) -> None:
-    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-        raise ValueError(f"{name} 必须是正整数，实际是 {v!r}")
 
 
 class StepRNN(nn.Module):
@@ -31,7 +27,7 @@ class StepRNN(nn.Module):
 
     def __init__(self, d_model: int):
         super().__init__()
-        _check_pos_int("d_model", d_model)
+        check_int("d_model", d_model)
         self.cell = nn.RNNCell(d_model, d_model)  # W, U, b of width d_model
         self.d_model = d_model
 
@@ -51,7 +47,7 @@ class SelfAttentionLayer(nn.Module):
 
     def __init__(self, d_model: int, num_heads: int = 4):
         super().__init__()
-        _check_pos_int("d_model", d_model)
+        check_int("d_model", d_model)
         self.attn = MultiHeadAttention(d_model, num_heads)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -88,7 +84,7 @@ def dependency_depths(seq_lens, *, d_model: int = 16, batch: int = 2, seed: int 
     rnn, attn = StepRNN(d_model), SelfAttentionLayer(d_model, num_heads=2)
     rows = []
     for seq_len in seq_lens:
-        _check_pos_int("seq_len", seq_len)
+        check_int("seq_len", seq_len)
         x = torch.randn(batch, seq_len, d_model, requires_grad=True)
         rows.append((seq_len, graph_depth(rnn(x)), graph_depth(attn(x))))
     return rows
@@ -103,8 +99,8 @@ def flop_counts(seq_len: int, d_model: int, *, num_heads: int = 4) -> dict:
     """
     from torch.utils.flop_counter import FlopCounterMode
 
-    _check_pos_int("seq_len", seq_len)
-    _check_pos_int("d_model", d_model)
+    check_int("seq_len", seq_len)
+    check_int("d_model", d_model)
     x = torch.zeros(1, seq_len, d_model)  # (batch=1, seq_len, d_model)
     counts = {}
     for name, layer in (
@@ -146,8 +142,8 @@ def time_rnn_vs_attention(
     they are not reproducible.
     """
     for name, v in (("seq_len", seq_len), ("d_model", d_model), ("batch", batch)):
-        _check_pos_int(name, v)
-    _check_pos_int("repeats", repeats)
+        check_int(name, v)
+    check_int("repeats", repeats)
     torch.manual_seed(seed)
     x = torch.randn(batch, seq_len, d_model)  # (batch, seq_len, d_model)
     rnn, attn = StepRNN(d_model), SelfAttentionLayer(d_model, num_heads)

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ._validate import check_int
+
 
 def _check_sizes(seq_len, d_model, base=10000.0) -> None:
-    if not isinstance(seq_len, int) or isinstance(seq_len, bool) or seq_len < 1:
-        raise ValueError(f"seq_len（序列长度）必须是正整数，实际是 {seq_len!r}")
+    check_int("seq_len（序列长度）", seq_len)
     if not isinstance(d_model, int) or isinstance(d_model, bool) or d_model < 2 or d_model % 2:
         raise ValueError(
             f"d_model（向量维度）必须是不小于 2 的偶数（sin/cos 成对出现），实际是 {d_model!r}"
@@ -66,8 +67,7 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, d_model: int, max_len: int = 512, *, base: float = 10000.0):
         super().__init__()
-        if not isinstance(max_len, int) or isinstance(max_len, bool) or max_len < 1:
-            raise ValueError(f"max_len（最多准备多少个位置）必须是正整数，实际是 {max_len!r}")
+        check_int("max_len（最多准备多少个位置）", max_len)
         self.d_model, self.max_len = d_model, max_len
         # A buffer moves with .to()/.double() and is saved, but is not a parameter.
         self.register_buffer(

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._validate import check_int
 from .positional_encoding import LearnedPositionalEmbedding
 from .torch_attention import causal_mask
 from .transformer import Encoder
@@ -75,8 +76,7 @@ def make_sessions(
     num_users: int = 3000, *, session_len: int = 8, p_chain: float = 0.8, seed: int = 0
 ) -> np.ndarray:
     """生成 ``num_users`` 个用户的会话 (num_users, session_len)，元素是物品编号。"""
-    if not isinstance(num_users, int) or isinstance(num_users, bool) or num_users < 1:
-        raise ValueError(f"num_users（用户数）必须是正整数，实际是 {num_users!r}")
+    check_int("num_users（用户数）", num_users)
     longest = max(len(c) for c in CHAINS)
     if not isinstance(session_len, int) or session_len < longest:
         raise ValueError(

@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._validate import check_int
 from .positional_encoding import PositionalEncoding
 from .torch_attention import MultiHeadAttention, causal_mask
 
@@ -43,8 +44,7 @@ ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
 
 def _check_config(d_model, num_heads, d_ff, dropout, activation) -> None:
     for name, value in (("d_model", d_model), ("num_heads", num_heads), ("d_ff", d_ff)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} 必须是正整数，实际是 {value!r}")
+        check_int(name, value)
     if d_model % num_heads:
         raise ValueError(f"d_model（{d_model}）必须能被 num_heads（{num_heads}）整除")
     if not 0.0 <= dropout < 1.0:
@@ -422,8 +422,7 @@ class Transformer(nn.Module):
 
 
 def _check_num_layers(num_layers) -> None:
-    if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
-        raise ValueError(f"num_layers（层数）必须是正整数，实际是 {num_layers!r}")
+    check_int("num_layers（层数）", num_layers)
 
 
 def _check_same_structure(ours, theirs) -> None:

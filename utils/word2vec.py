@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._validate import check_int
 from .embedding import cosine_matrix, pca_project
 
 
@@ -83,15 +84,10 @@ def _check_sentences(sentences) -> None:
             raise ValueError(f"第 {i + 1} 句里有不是字符串或为空的词：{s!r}")
 
 
-def _check_positive_int(name: str, value, minimum: int = 1) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} 必须是不小于 {minimum} 的整数，实际是 {value!r}")
-
-
 def build_vocab(sentences, min_count: int = 1) -> Vocab:
     """按出现次数从多到少编号（次数相同按词本身排序，保证结果确定）。"""
     _check_sentences(sentences)
-    _check_positive_int("min_count（最少出现次数）", min_count)
+    check_int("min_count（最少出现次数）", min_count)
     counts = Counter(w for s in sentences for w in s)
     kept = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
     if not kept:
@@ -102,7 +98,7 @@ def build_vocab(sentences, min_count: int = 1) -> Vocab:
 def skipgram_pairs(sentences, vocab: Vocab, window: int = 2) -> torch.Tensor:
     """所有 (中心词, 上下文词) 的编号对，形状 (num_pairs, 2)。上下文 = 前后各 window 个词以内。"""
     _check_sentences(sentences)
-    _check_positive_int("window（窗口大小）", window)
+    check_int("window（窗口大小）", window)
     pairs = []
     for s in sentences:
         ids = [vocab.index[w] for w in s if w in vocab.index]
@@ -127,8 +123,8 @@ class SkipGramNS(nn.Module):
 
     def __init__(self, vocab_size: int, d_model: int):
         super().__init__()
-        _check_positive_int("vocab_size（词表大小）", vocab_size, 2)
-        _check_positive_int("d_model（向量维度）", d_model)
+        check_int("vocab_size（词表大小）", vocab_size, 2)
+        check_int("d_model（向量维度）", d_model)
         self.in_embed = nn.Embedding(vocab_size, d_model, dtype=torch.float64)
         self.out_embed = nn.Embedding(vocab_size, d_model, dtype=torch.float64)
         bound = 0.5 / d_model
@@ -169,10 +165,10 @@ def train_word2vec(
     min_count: int = 1,
 ) -> Word2VecResult:
     """在 ``sentences`` 上训练 SGNS。固定 seed 时结果在同一台机器上完全可复现。"""
-    _check_positive_int("d_model（向量维度）", d_model)
-    _check_positive_int("num_negatives（负样本个数）", num_negatives)
-    _check_positive_int("epochs（训练轮数）", epochs)
-    _check_positive_int("batch_size（批大小）", batch_size)
+    check_int("d_model（向量维度）", d_model)
+    check_int("num_negatives（负样本个数）", num_negatives)
+    check_int("epochs（训练轮数）", epochs)
+    check_int("batch_size（批大小）", batch_size)
     if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr（学习率）必须是正数，实际是 {lr!r}")
     with single_thread():
@@ -211,7 +207,7 @@ def _train(sentences, d_model, window, num_negatives, epochs, batch_size, lr, se
 
 def nearest_neighbours(vectors, vocab: Vocab, word: str, k: int = 5) -> list[tuple[str, float]]:
     """与 ``word`` 余弦相似度最高的 k 个词（不含它自己），从高到低。"""
-    _check_positive_int("k（近邻个数）", k)
+    check_int("k（近邻个数）", k)
     i = vocab.id_of(word)
     m = np.asarray(vectors, dtype=np.float64)
     if m.shape[0] != len(vocab):
