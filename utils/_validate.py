@@ -39,7 +39,23 @@ def check_int(name: str, value, minimum: int = 1) -> int:
 
 
 def check_finite(name: str, a) -> None:
-    """拒绝 NaN 与无穷大。Reject NaN and inf (numpy arrays or torch tensors)."""
-    finite = np.isfinite(a) if isinstance(a, np.ndarray) else a.isfinite()
+    """拒绝 NaN 与无穷大。Reject NaN and inf (numpy arrays or torch tensors).
+
+    Fast path: one sum. NaN and inf propagate through a sum, so a finite sum means every
+    entry is finite; only a non-finite sum (a bad entry, or an overflow of huge but finite
+    entries) needs the full element-wise check. This keeps the check cheap inside training
+    loops (the ViT's attention calls it on every forward pass).
+    """
+    if isinstance(a, np.ndarray):
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow only means "look closer"
+            total = a.sum()
+        if a.size == 0 or np.isfinite(total):
+            return
+        finite = np.isfinite(a)
+    else:
+        a = a.detach()
+        if a.numel() == 0 or bool(a.sum().isfinite()):
+            return
+        finite = a.isfinite()
     if not bool(finite.all()):
         raise ValueError(f"{name} 含有 NaN 或无穷大（inf），请检查输入")
