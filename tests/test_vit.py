@@ -22,6 +22,7 @@ from utils.vit import (
     cls_attention,
     confusion_matrix,
     count_parameters,
+    drop_patches,
     load_digits_split,
     patchify,
     position_similarity,
@@ -318,15 +319,58 @@ def test_confusion_matrix_matches_sklearn():
 
 def test_train_vit_learns_and_is_reproducible():
     split = load_digits_split()
-    kwargs = dict(epochs=3, batch_size=64, d_model=16, num_heads=2, num_layers=1)
+    # the default regularisers (patch dropout, shifts) are on: they use the seeded RNG too
+    kwargs = dict(epochs=5, batch_size=64, d_model=16, num_heads=2, num_layers=1)
     m1, h1, s1 = train_vit(split, **kwargs)
     m2, h2, _ = train_vit(split, **kwargs)
-    assert s1 > 0 and len(h1.epoch) == 3 and not m1.training
+    assert s1 > 0 and len(h1.epoch) == 5 and not m1.training
     assert h1.train_loss == h2.train_loss and h1.test_acc == h2.test_acc
     assert h1.train_loss[-1] < h1.train_loss[0]
-    assert h1.test_acc[-1] > 0.3  # far above chance (0.1) after three short epochs
+    assert h1.test_acc[-1] > 0.3  # far above chance (0.1) after five short epochs
     with pytest.raises(ValueError, match="epochs"):
         train_vit(split, epochs=0)
+    assert h1.test_epoch == [2, 4, 5] and len(h1.test_acc) == 3  # every 2, and the last
+    _, h3, _ = train_vit(split, eval_every=1, **kwargs)
+    assert h3.test_epoch == h3.epoch  # eval_every=1: a test accuracy for every epoch
+    assert h3.train_loss == h1.train_loss  # evaluating more often changes nothing else
+    with pytest.raises(ValueError, match="eval_every"):
+        train_vit(split, eval_every=0)
+
+
+def test_drop_patches_keeps_cls_and_random_patches_with_their_positions():
+    tokens = torch.randn(5, 17, 8, dtype=torch.float64)  # (batch, 1 + 16 patches, d_model)
+    kept, index = drop_patches(tokens, 10, generator=torch.Generator().manual_seed(0))
+    assert kept.shape == (5, 11, 8) and index.shape == (5, 10)
+    assert torch.equal(kept[:, 0], tokens[:, 0])  # CLS stays first
+    for b in range(5):
+        assert index[b].tolist() == sorted(set(index[b].tolist()))  # distinct, in order
+        assert torch.equal(kept[b, 1:], tokens[b, 1 + index[b]])  # tokens unchanged
+    assert len({tuple(row.tolist()) for row in index}) > 1  # each image its own choice
+    full, all_index = drop_patches(tokens, 16)
+    assert torch.equal(full, tokens) and all_index[0].tolist() == list(range(16))
+    for bad in (0, 17, 2.5, True):
+        with pytest.raises(ValueError, match="keep"):
+            drop_patches(tokens, bad)
+    with pytest.raises(ValueError, match="tokens"):
+        drop_patches(torch.zeros(3, 8), 2)
+
+
+def test_vit_drops_patches_only_in_training():
+    torch.manual_seed(0)
+    model = ViT(d_model=16, num_heads=2, num_layers=1, patch_keep=6)
+    images = torch.rand(3, 1, 8, 8)
+    model.train()
+    model(images)
+    assert model.blocks[0].last_attention.shape == (3, 2, 7, 7)  # CLS + 6 patches
+    model.eval()
+    out = model(images)
+    assert model.blocks[0].last_attention.shape == (3, 2, 17, 17)  # every patch
+    reference = ViT(d_model=16, num_heads=2, num_layers=1).eval()
+    reference.load_state_dict(model.state_dict())
+    assert torch.equal(out, reference(images))  # eval mode: patch_keep changes nothing
+    for bad in (0, 17, 1.5):
+        with pytest.raises(ValueError, match="patch_keep"):
+            ViT(patch_keep=bad)
 
 
 def test_neighbour_similarity_separates_near_and_far():

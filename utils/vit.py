@@ -142,6 +142,29 @@ class PatchLinearEmbedding(nn.Module):
         return self.linear(patchify(images, self.patch_size))
 
 
+def drop_patches(tokens: torch.Tensor, keep: int, generator: torch.Generator | None = None):
+    """块丢弃（patch dropout）：每张图随机留下 ``keep`` 个块的 token，CLS 始终保留在最前面。
+
+    tokens (batch, 1 + num_patches, d_model), position already added -> (batch, 1 + keep,
+    d_model). Each image keeps its own random ``keep`` patches, in their original order.
+    Because every token already carries its position vector, the encoder still knows where
+    each kept patch was; attention works on any number of tokens. Used only in training
+    (like dropout, but whole tokens): it regularises and, with fewer tokens, every step is
+    cheaper. Returns ``(kept_tokens, kept_index)``; kept_index (batch, keep) numbers the
+    patches 0..num_patches-1.
+    """
+    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 3 or tokens.shape[1] < 2:
+        raise ValueError("tokens 的形状应为 (batch, 1 + num_patches, d_model)")
+    batch, seq_len, d_model = tokens.shape
+    num_patches = seq_len - 1
+    if not _is_int(keep) or not 1 <= keep <= num_patches:
+        raise ValueError(f"keep（保留的块数）必须是 1 到 {num_patches} 之间的整数，实际是 {keep!r}")
+    scores = torch.rand(batch, num_patches, generator=generator)  # (batch, num_patches)
+    kept = scores.argsort(dim=1)[:, :keep].sort(dim=1).values  # (batch, keep), in order
+    patches = tokens[:, 1:].gather(1, kept.unsqueeze(-1).expand(-1, -1, d_model))
+    return torch.cat([tokens[:, :1], patches], dim=1), kept  # (batch, 1 + keep, d_model)
+
+
 # ---------------------------------------------------------------------------------------------
 # 2)–6) 整个 ViT
 
@@ -153,6 +176,8 @@ class ViT(nn.Module):
 
     position: "learned" (a trainable vector per position, what ViT uses), "fixed" (the
     sinusoidal formula of utils.positional_encoding) or "none" (no position at all).
+    ``patch_keep``: in training, keep only this many random patches per image (patch
+    dropout, ``drop_patches``); None keeps them all.
     The encoder blocks are pre-norm with GELU, like ``nn.TransformerEncoderLayer(
     norm_first=True, activation="gelu")``, followed by a final LayerNorm.
     """
@@ -171,6 +196,7 @@ class ViT(nn.Module):
         dropout: float = 0.0,
         position: str = "learned",
         pos_init_std: float = 0.02,
+        patch_keep: int | None = None,
     ):
         super().__init__()
         if not _is_int(image_size) or image_size < 1:
@@ -185,6 +211,14 @@ class ViT(nn.Module):
         self.grid = image_size // patch_size  # patches per row (and per column)
         self.num_patches = self.grid * self.grid
         self.seq_len = 1 + self.num_patches  # the CLS token, then the patches
+        if patch_keep is not None and (
+            not _is_int(patch_keep) or not 1 <= patch_keep <= self.num_patches
+        ):
+            raise ValueError(
+                f"patch_keep（训练时保留的块数）必须是 1 到 {self.num_patches} 之间的整数，"
+                f"实际是 {patch_keep!r}"
+            )
+        self.patch_keep = patch_keep  # None: every patch, always
 
         self.patch_embed = PatchEmbedding(in_channels, patch_size, d_model)
         self.cls_token = nn.Parameter(torch.randn(1, 1, d_model) * 0.02)  # (1, 1, d_model)
@@ -225,8 +259,15 @@ class ViT(nn.Module):
         return x if self.pos is None else self.pos(x)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """images (batch, C, H, W) -> logits (batch, num_classes)"""
-        x = self.encoder(self.tokens(images))  # (batch, seq_len, d_model)
+        """images (batch, C, H, W) -> logits (batch, num_classes)
+
+        In training mode with ``patch_keep`` set, each image keeps only ``patch_keep`` random
+        patches (``drop_patches``); in eval mode every patch is used.
+        """
+        x = self.tokens(images)  # (batch, seq_len, d_model)
+        if self.training and self.patch_keep is not None and self.patch_keep < self.num_patches:
+            x, _ = drop_patches(x, self.patch_keep)  # (batch, 1 + patch_keep, d_model)
+        x = self.encoder(x)  # (batch, tokens, d_model)
         return self.head(x[:, 0])  # only the CLS token's output is classified
 
     def position_vectors(self) -> torch.Tensor | None:
@@ -381,11 +422,13 @@ def random_shift(
 
 @dataclass
 class TrainHistory:
-    """每个 epoch 一条记录：训练损失、训练准确率（增强后的图）、测试准确率。"""
+    """训练损失、训练准确率（训练模式：丢块、平移后的图）每个 epoch 一条；测试准确率每隔
+    ``eval_every`` 个 epoch 一条（最后一个 epoch 一定有），对应的 epoch 在 ``test_epoch`` 里。"""
 
     epoch: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
+    test_epoch: list[int] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
 
 
@@ -399,33 +442,53 @@ def train_vit(
     split: DigitsSplit | None = None,
     *,
     position: str = "learned",
-    epochs: int = 30,
+    epochs: int = 48,
     batch_size: int = 256,
     lr: float = 1e-2,
     weight_decay: float = 0.05,
     warmup: float = 0.1,
-    dropout: float = 0.1,
+    dropout: float = 0.0,
     pos_init_std: float = 1.0,
-    max_shift: int = 0,
-    shift_prob: float = 1.0,
+    patch_keep: int | None = 10,
+    max_shift: int = 1,
+    shift_prob: float = 0.5,
     label_smoothing: float = 0.0,
+    d_ff: int = 64,
+    eval_every: int = 2,
     seed: int = 0,
-    num_threads: int | None = 1,
+    num_threads: int | None = 2,
     **model_kwargs,
 ) -> TrainResult:
-    """在手写数字上训练一个小 ViT：AdamW + one-cycle 学习率（先升后降），dropout 0.1。
+    """在手写数字上训练一个小 ViT：AdamW + one-cycle 学习率（先升后降），块丢弃 + 随机平移。
 
     Returns ``(model, history, seconds)``; the model is in eval mode. Everything random
-    (weights, shuffling, dropout, shifts) comes from ``seed``. ``num_threads`` sets torch's
-    CPU threads for the run (None leaves it alone); the default 1 keeps the result the same
-    whatever the core count (and, on a busy machine, 2 threads were much slower here).
-    ``max_shift`` > 0 turns on random shifts (``random_shift``) of each training image
-    with probability ``shift_prob`` (off by default: in 30 epochs they did not help here).
-    ``pos_init_std``: learned position vectors start as N(0, pos_init_std²); 1.0 (the
-    size of the sinusoid's entries) lets position matter from the first step, which
-    trains much faster here than ViT's 0.02. Extra keyword arguments go to ``ViT``.
+    (weights, shuffling, patch dropout, shifts) comes from ``seed``. The model is ``ViT``
+    with ``d_ff`` (the MLP's hidden width; 64 here) and ``model_kwargs``.
+
+    Regularisation, because 1437 training images are quickly memorised: ``patch_keep``
+    patches per training image (``drop_patches``; None keeps all 16) and a random 1-pixel
+    shift (``random_shift``, ``max_shift``) of each training image with probability
+    ``shift_prob``. With both, the model is still improving at the end, so the recipe
+    spends its time on epochs (48) rather than width (d_ff 64 rather than 128).
+
+    ``num_threads`` sets torch's CPU threads for the run and restores them afterwards
+    (None leaves them alone). The default 2 uses both cores of the book's reference
+    machine: 48 epochs take about 12.5 s there against about 20 s on one thread. A fixed
+    thread count also fixes the arithmetic: the same count gives the same result on every
+    run, another count a slightly different one (thread count changes the summation order).
+    ``eval_every``: measure the test accuracy every that many epochs, and after the last
+    one (each measurement is a forward pass over the test set, counted in ``seconds``).
+
+    Measured here (scripts/benchmark.py; README): seeds 0–7 gave 3 to 9 of the 360 test
+    images wrong, 98.5 % on average; the earlier recipe (dropout 0.1, d_ff 128, 30 epochs,
+    one thread) averaged about 96.9 % in 25 s.
     """
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("seed", seed)):
+    for name, value in (
+        ("epochs", epochs),
+        ("batch_size", batch_size),
+        ("eval_every", eval_every),
+        ("seed", seed),
+    ):
         if not _is_int(value) or value < (0 if name == "seed" else 1):
             raise ValueError(f"{name} 必须是正整数，实际是 {value!r}")
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
@@ -437,7 +500,14 @@ def train_vit(
     try:
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
-        model = ViT(position=position, dropout=dropout, pos_init_std=pos_init_std, **model_kwargs)
+        model = ViT(
+            position=position,
+            dropout=dropout,
+            pos_init_std=pos_init_std,
+            patch_keep=patch_keep,
+            d_ff=d_ff,
+            **model_kwargs,
+        )
         optimizer = torch.optim.AdamW(
             model.parameters(), lr=lr, weight_decay=weight_decay, foreach=True
         )
@@ -467,7 +537,9 @@ def train_vit(
             history.epoch.append(epoch)
             history.train_loss.append(total_loss / n)
             history.train_acc.append(correct / n)
-            history.test_acc.append(accuracy(model, split.x_test, split.y_test))
+            if epoch % eval_every == 0 or epoch == epochs:
+                history.test_epoch.append(epoch)
+                history.test_acc.append(accuracy(model, split.x_test, split.y_test))
         seconds = time.perf_counter() - start
     finally:
         torch.set_num_threads(old_threads)

@@ -63,14 +63,16 @@ def plot_learning_curve(history: TrainHistory):
     ax1.set_title("训练损失")
     acc_train = [100 * a for a in history.train_acc]
     acc_test = [100 * a for a in history.test_acc]
-    ax2.plot(history.epoch, acc_train, "o-", ms=3, label="训练集（训练模式，含 dropout）")
-    ax2.plot(history.epoch, acc_test, "s-", ms=3, label="测试集")
+    ax2.plot(history.epoch, acc_train, "o-", ms=3, label="训练集（训练模式：丢块、平移后的图）")
+    ax2.plot(history.test_epoch, acc_test, "s-", ms=3, label="测试集")
     ax2.axhline(98, color="gray", ls="--", lw=1)
-    ax2.set_ylim(max(0, min(acc_test[len(acc_test) // 3 :]) - 5), 100.5)
+    first = history.epoch[len(history.epoch) // 3]
+    shown = [a for e, a in zip(history.test_epoch, acc_test, strict=True) if e >= first]
+    shown += acc_train[len(acc_train) // 3 :]
+    ax2.set_ylim(max(0, min(shown) - 5), 100.5)
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("准确率（%）")
     ax2.set_title("准确率（后三分之二的 epoch）")
-    first = history.epoch[len(history.epoch) // 3]
     ax2.set_xlim(first - 0.5, history.epoch[-1] + 0.5)
     ax2.text(first, 98.2, "98%", color="gray", fontsize=9)
     ax2.xaxis.get_major_locator().set_params(integer=True)
