@@ -407,7 +407,13 @@ def test_plots_draw_with_chinese_titles():
 
     use_chinese_font()
     img = torch.rand(3, 1, 8, 8)
-    hist = TrainHistory([1, 2, 3], [2.0, 1.0, 0.5], [0.5, 0.8, 0.9], [0.5, 0.7, 0.99])
+    hist = TrainHistory(
+        epoch=[1, 2, 3, 4],
+        train_loss=[2.0, 1.0, 0.5, 0.4],
+        train_acc=[0.5, 0.8, 0.9, 0.92],
+        test_epoch=[2, 4],  # measured every 2 epochs
+        test_acc=[0.7, 0.99],
+    )
     figs = [
         plot_patches(img[0], 2),
         plot_learning_curve(hist),
