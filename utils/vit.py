@@ -473,7 +473,7 @@ def train_vit(
 
     ``num_threads`` sets torch's CPU threads for the run and restores them afterwards
     (None leaves them alone). The default 2 uses both cores of the book's reference
-    machine: 48 epochs took 12.3–21.3 s there (median about 14 s; the second thread's
+    machine: 48 epochs took 12.3–21.3 s there (median of 12 runs 15.0 s; the second thread's
     speed varies on that virtual machine) against a steady 20 s on one thread. A fixed
     thread count also fixes the arithmetic: the same count gives the same result on every
     run, another count a slightly different one (thread count changes the summation order).
