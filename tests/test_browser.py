@@ -85,7 +85,7 @@ def test_every_chapter_page_works_offline(page, path):
     )
     assert broken == 0
     page.locator(".widget-tab").first.wait_for(state="attached", timeout=20_000)
-    bars = page.locator(".book-hidden-tabs > .lm-TabBar, .attn-hidden-tabs > .lm-TabBar")
+    bars = page.locator(".book-hidden-tabs > .lm-TabBar")
     assert bars.count() > 0
     assert all(not bars.nth(i).is_visible() for i in range(bars.count()))
     answer = page.locator("details.answer").first

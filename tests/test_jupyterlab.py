@@ -93,7 +93,7 @@ def test_stepper_recomputes_live_and_rejects_bad_input(browser, lab_url):
     # A good edit: input 1 becomes all zeros -> its scores are [0, 0, 0], weights 1/3 each.
     first_row.fill("0, 0, 0, 0")
     first_row.press("Enter")
-    message = stepper.locator(".attn-msg-ok")
+    message = stepper.locator(".book-msg-ok")
     message.wait_for(timeout=20_000)
     assert "[0, 0, 0, 0]" in message.inner_text()
     handle = stepper.locator(".widget-slider .noUi-handle").first
@@ -107,7 +107,7 @@ def test_stepper_recomputes_live_and_rejects_bad_input(browser, lab_url):
     # A bad edit: a Chinese message, and the panels keep the last good state.
     first_row.fill("1, 二, 3, 4")
     first_row.press("Enter")
-    error = stepper.locator(".attn-msg-err")
+    error = stepper.locator(".book-msg-err")
     error.wait_for(timeout=20_000)
     assert "“二”不是数字" in error.inner_text()
     assert "[0.3333, 0.3333, 0.3333]" in stepper.inner_text()

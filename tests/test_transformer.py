@@ -328,3 +328,14 @@ def test_norm_placement_stats():
     assert norm_placement_stats(12, norm_first=False) == post  # seeded
     with pytest.raises(ValueError, match="num_layers"):
         norm_placement_stats(0, norm_first=True)
+
+
+def test_encoder_attention_returns_each_layers_last_weights():
+    torch.manual_seed(0)
+    enc = Encoder(2, D_MODEL, HEADS, D_FF)
+    with pytest.raises(RuntimeError, match="还没有做过前向计算"):
+        enc.attention()
+    enc(torch.randn(3, 5, D_MODEL))
+    assert enc.attention(0) is enc.layers[0].last_attention
+    assert enc.attention().shape == (3, HEADS, 5, 5)  # the last layer by default
+    assert torch.allclose(enc.attention().sum(-1), torch.ones(3, HEADS, 5))

@@ -120,7 +120,7 @@ def test_set_inputs_valid_recomputes(stepper):
     np.testing.assert_array_equal(stepper.steps[False].scores[0], [2, 0, 4])
     assert "[2, 0, 4]" in stepper.panels[0, False, 3].value
     assert "[2, 4, 4]" not in stepper.panels[0, False, 3].value
-    assert "attn-msg-ok" in stepper.message.value
+    assert "book-msg-ok" in stepper.message.value
     assert "已重新计算" in stepper.message.value
     assert "[0, 0, 0, 0]" in stepper.message.value
 
@@ -139,7 +139,7 @@ def test_set_inputs_zero_row_gives_uniform_weights(stepper):
 def test_edit_text_triggers_recompute(stepper):
     stepper.inputs[0].value = "0 0 0 0"  # as if the reader typed it and pressed Enter
     assert "0.3333" in stepper.panels[0, False, 4].value
-    assert "attn-msg-ok" in stepper.message.value
+    assert "book-msg-ok" in stepper.message.value
 
 
 def test_set_inputs_then_back_restores(stepper, fresh_values):
@@ -173,7 +173,7 @@ def test_set_inputs_bad_keeps_everything(stepper, fresh_values, texts, fragment)
     assert snapshot(stepper) == before
     assert stepper.steps is steps_before
     msg = stepper.message.value
-    assert "attn-msg-err" in msg
+    assert "book-msg-err" in msg
     assert fragment in msg
     assert "上一次有效的输入" in msg
     assert "<script>" not in msg
@@ -198,7 +198,7 @@ def test_set_inputs_bad_html_in_other_chars_escaped(stepper):
 def test_bad_edit_via_text_widget(stepper, fresh_values):
     stepper.inputs[2].value = "1, 1, 1"
     assert snapshot(stepper) == fresh_values
-    assert "attn-msg-err" in stepper.message.value
+    assert "book-msg-err" in stepper.message.value
     assert "第 3 行" in stepper.message.value
 
 

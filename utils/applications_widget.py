@@ -17,7 +17,7 @@ import html
 import ipywidgets as W
 
 from .char_lm import CharLM, GenStep, generation_steps, show_char
-from .stepper import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html
+from .stepper import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html, step_slider
 
 PROMPTS = ("我喜欢", "今天天气", "杭州是")
 NUM_CHARS = 10
@@ -89,12 +89,7 @@ class GenerationStepper:
         self.prompt_picker = W.Dropdown(
             options=self._labels(), index=0, description="开头：", layout=W.Layout(width="22em")
         )
-        self.step_slider = W.SelectionSlider(
-            options=[f"第 {t + 1} 个字" for t in range(num_chars)],
-            description="步骤：",
-            continuous_update=True,
-            layout=W.Layout(width="95%"),
-        )
+        self.step_slider = step_slider(f"第 {t + 1} 个字" for t in range(num_chars))
         for c in (self.prompt_picker, self.step_slider):
             c.style.description_width = "3.5em"
         self.panels = [[W.HTML() for _ in range(num_chars)] for _ in self.prompts]

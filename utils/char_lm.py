@@ -119,10 +119,7 @@ class CharLM(nn.Module):
 
     def attention(self, layer: int = -1) -> torch.Tensor:
         """上一次前向计算中第 ``layer`` 层的注意力权重 (batch, num_heads, seq_len, seq_len)。"""
-        weights = self.blocks.layers[layer].last_attention
-        if weights is None:
-            raise RuntimeError("模型还没有做过前向计算，没有注意力权重")
-        return weights
+        return self.blocks.attention(layer)
 
 
 @dataclass

@@ -25,7 +25,7 @@ from .numerals import (
     decode_target,
     encode_source,
 )
-from .stepper import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html
+from .stepper import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html, step_slider
 from .transformer import DecodeStep, Transformer
 
 NUM_STEPS = MAX_TARGET_LEN + 1  # at most 5 digits, then </s>
@@ -159,12 +159,7 @@ class DecodingStepper:
 
         self.picker = W.ToggleButtons(options=[*examples, CUSTOM_LABEL], description="例子：")
         self.picker.style.button_width = "auto"
-        self.step_slider = W.SelectionSlider(
-            options=[f"第 {t + 1} 步" for t in range(NUM_STEPS)],
-            description="步骤：",
-            continuous_update=True,
-            layout=W.Layout(width="95%"),
-        )
+        self.step_slider = step_slider(f"第 {t + 1} 步" for t in range(NUM_STEPS))
         for c in (self.picker, self.step_slider):
             c.style.description_width = "3.5em"
         step_tabs = [hidden_tabs(p) for p in self.panels]

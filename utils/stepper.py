@@ -11,7 +11,7 @@ Usage::
 
     panels = [W.HTML(render(i)) for i in range(n)]
     tabs = hidden_tabs(panels)
-    slider = W.SelectionSlider(options=names)
+    slider = step_slider(names)
     links = [link_index(slider, tabs)]
     ok, msg = True, ok_html("已重新计算")
 """
@@ -51,6 +51,16 @@ def hidden_tabs(children, titles=None) -> W.Tab:
     )
     tabs.add_class("book-hidden-tabs")
     return tabs
+
+
+def step_slider(options) -> W.SelectionSlider:
+    """The “步骤：” slider every widget steps with: one option per stage, full width."""
+    return W.SelectionSlider(
+        options=list(options),
+        description="步骤：",
+        continuous_update=True,
+        layout=W.Layout(width="95%"),
+    )
 
 
 def link_index(control, tabs: W.Tab) -> W.Link:

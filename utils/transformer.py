@@ -236,6 +236,13 @@ class Encoder(_Stack):
             x = layer(x, mask)  # (batch, seq_len, d_model), the same shape at every layer
         return self._finish(x)
 
+    def attention(self, layer: int = -1) -> torch.Tensor:
+        """上一次前向计算中第 ``layer`` 层的注意力权重 (batch, num_heads, seq_len, seq_len)。"""
+        weights = self.layers[layer].last_attention
+        if weights is None:
+            raise RuntimeError("模型还没有做过前向计算，没有注意力权重")
+        return weights
+
 
 class Decoder(_Stack):
     """N 个解码器层堆叠；``final_norm`` 时最后再做一次 LayerNorm。"""

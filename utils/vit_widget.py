@@ -16,7 +16,7 @@ import html
 import ipywidgets as W
 import torch
 
-from .stepper import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html
+from .stepper import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html, step_slider
 from .vit import DigitsSplit, ViT, VitTrace, trace
 
 STAGES = ("① 切块", "② token 序列", "③ 注意力", "④ 预测")
@@ -218,9 +218,7 @@ class VitExplorer:
         self.head_names = [f"头 {h + 1}" for h in range(self.num_heads)] + ["平均"]
 
         self.image_picker = W.ToggleButtons(options=self._labels(), description="图像：")
-        self.stage_slider = W.SelectionSlider(
-            options=list(STAGES), description="步骤：", layout=W.Layout(width="95%")
-        )
+        self.stage_slider = step_slider(STAGES)
         self.layer_picker = W.ToggleButtons(
             options=[f"第 {i + 1} 层" for i in range(self.num_layers)], description="层："
         )

@@ -11,7 +11,6 @@ Chinese message and leaves every panel as it was.
 
 from __future__ import annotations
 
-import html
 import re
 
 import ipywidgets as W
@@ -19,6 +18,7 @@ import numpy as np
 
 from .examples import NOTES_W_KEY, NOTES_W_QUERY, NOTES_W_VALUE, NOTES_X
 from .numpy_attention import AttentionSteps, attention_steps
+from .stepper import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html, step_slider
 from .stepper_html import STAGES, fmt_vec, render_stage
 
 MAX_ABS_INPUT = 1000.0
@@ -27,8 +27,6 @@ SCALINGS = ("不缩放（笔记的算法）", "除以 √d_k（论文的公式�
 # The style travels with the widget, so it looks the same in JupyterLab and on the site.
 STYLE = """<style>
 .attn-stepper { font-size: 16px; line-height: 1.5; max-width: 100%; }
-.attn-stepper .attn-hidden-tabs > .lm-TabBar { display: none; }
-.attn-stepper .attn-hidden-tabs > .widget-tab-contents { border: none; padding: 0; }
 .attn-stepper .widget-tab-contents { padding: 4px 0; }
 .attn-stage ul { margin: 2px 0 6px 0; }
 .attn-stage p { margin: 4px 0; }
@@ -42,8 +40,6 @@ table.attn-matrix td { color: inherit; }
 table.attn-matrix th { background: #f3f3f3; color: #111; font-weight: normal; }
 table.attn-matrix .hl { background: #ffe08a; color: #111; font-weight: bold; }
 table.attn-used td { background: #dbeafe; color: #111; }
-.attn-msg-ok { color: #166534; }
-.attn-msg-err { color: #b91c1c; font-weight: bold; }
 </style>"""
 
 _SPLIT = re.compile(r"[,，、;；\s]+")
@@ -89,12 +85,7 @@ class AttentionStepper:
             options=[f"输入 {i + 1}" for i in range(n)], description="跟踪："
         )
         self.scale_picker = W.ToggleButtons(options=list(SCALINGS), description="缩放：")
-        self.stage_slider = W.SelectionSlider(
-            options=list(STAGES),
-            description="步骤：",
-            continuous_update=True,
-            layout=W.Layout(width="95%"),
-        )
+        self.stage_slider = step_slider(STAGES)
         for c in (self.row_picker, self.scale_picker, self.stage_slider):
             c.style.description_width = "3.5em"
         for c in (self.row_picker, self.scale_picker):
@@ -107,26 +98,16 @@ class AttentionStepper:
         self._fill_panels()
         stage_tabs, scale_tabs = [], []
         for i in range(n):
-            per_scale = []
-            for s in (False, True):
-                tabs = W.Tab(
-                    children=[self.panels[i, s, t] for t in range(len(STAGES))], titles=STAGES
-                )
-                tabs.add_class("attn-hidden-tabs")
-                stage_tabs.append(tabs)
-                per_scale.append(tabs)
-            tabs = W.Tab(children=per_scale, titles=SCALINGS)
-            tabs.add_class("attn-hidden-tabs")
-            scale_tabs.append(tabs)
-        self.row_tabs = W.Tab(children=scale_tabs, titles=[f"输入 {i + 1}" for i in range(n)])
-        self.row_tabs.add_class("attn-hidden-tabs")
-        self._links = [W.jslink((self.row_picker, "index"), (self.row_tabs, "selected_index"))]
-        self._links += [
-            W.jslink((self.scale_picker, "index"), (t, "selected_index")) for t in scale_tabs
-        ]
-        self._links += [
-            W.jslink((self.stage_slider, "index"), (t, "selected_index")) for t in stage_tabs
-        ]
+            per_scale = [
+                hidden_tabs([self.panels[i, s, t] for t in range(len(STAGES))], titles=STAGES)
+                for s in (False, True)
+            ]
+            stage_tabs += per_scale
+            scale_tabs.append(hidden_tabs(per_scale, titles=SCALINGS))
+        self.row_tabs = hidden_tabs(scale_tabs, titles=[f"输入 {i + 1}" for i in range(n)])
+        self._links = [link_index(self.row_picker, self.row_tabs)]
+        self._links += [link_index(self.scale_picker, t) for t in scale_tabs]
+        self._links += [link_index(self.stage_slider, t) for t in stage_tabs]
 
         # Editing (needs a running kernel).
         self.inputs = [
@@ -149,7 +130,7 @@ class AttentionStepper:
 
         self.widget = W.VBox(
             [
-                W.HTML(STYLE),
+                W.HTML(BASE_STYLE + STYLE),
                 self.row_picker,
                 self.scale_picker,
                 self.stage_slider,
@@ -175,15 +156,12 @@ class AttentionStepper:
                 raise ValueError(f"需要 {n} 行输入，实际有 {len(rows)} 行")
             steps = self._compute(np.vstack(rows))
         except ValueError as err:
-            self.message.value = (
-                f'<span class="attn-msg-err">⚠ {html.escape(str(err))}。'
-                "上方的步骤仍按上一次有效的输入显示。</span>"
-            )
+            self.message.value = error_html(err, kept="上方的步骤仍按上一次有效的输入显示。")
             return False
         self.steps = steps
         self._fill_panels()
         shown = "；".join(fmt_vec(r) for r in steps[False].x)
-        self.message.value = f'<span class="attn-msg-ok">✓ 已重新计算：{html.escape(shown)}</span>'
+        self.message.value = ok_html(f"已重新计算：{shown}")
         return True
 
     def _on_edit(self, _change) -> None:
