@@ -329,7 +329,7 @@ def test_train_vit_learns_and_is_reproducible():
     assert h1.test_acc[-1] > 0.3  # far above chance (0.1) after five short epochs
     with pytest.raises(ValueError, match="epochs"):
         train_vit(split, epochs=0)
-    assert h1.test_epoch == [2, 4, 5] and len(h1.test_acc) == 3  # every 2, and the last
+    assert h1.test_epoch == [4, 5] and len(h1.test_acc) == 2  # every 4 (the default), and the last
     _, h3, _ = train_vit(split, eval_every=1, **kwargs)
     assert h3.test_epoch == h3.epoch  # eval_every=1: a test accuracy for every epoch
     assert h3.train_loss == h1.train_loss  # evaluating more often changes nothing else

@@ -454,7 +454,7 @@ def train_vit(
     shift_prob: float = 0.5,
     label_smoothing: float = 0.0,
     d_ff: int = 64,
-    eval_every: int = 2,
+    eval_every: int = 4,
     seed: int = 0,
     num_threads: int | None = 2,
     **model_kwargs,
@@ -476,16 +476,19 @@ def train_vit(
 
     ``num_threads`` sets torch's CPU threads for the run and restores them afterwards
     (None leaves them alone). The default 2 uses both cores of the book's reference
-    machine: 48 epochs took 12.3–21.3 s there (median of 12 runs 15.0 s; the second thread's
-    speed varies on that virtual machine) against a steady 20 s on one thread. A fixed
-    thread count also fixes the arithmetic: the same count gives the same result on every
-    run, another count a slightly different one (thread count changes the summation order).
-    ``eval_every``: measure the test accuracy every that many epochs, and after the last
-    one (each measurement is a forward pass over the test set, counted in ``seconds``).
+    machine: 48 epochs took 12.3–34.4 s there (the median of a day's runs 15–20 s: the
+    virtual machine's speed varies, the second thread's most) against about 20 s on one
+    thread. A fixed thread count also fixes the arithmetic: the same count gives the same
+    result on every run, another count a slightly different one (thread count changes the
+    summation order).
+    ``eval_every``: measure the test accuracy every that many epochs (4: 12 points on the
+    learning curve), and after the last one (each measurement is a forward pass over the
+    test set, about 50 ms, counted in ``seconds``).
 
-    Measured here (scripts/benchmark.py; README): seeds 0–7 gave 3 to 9 of the 360 test
-    images wrong, 98.5 % on average; the earlier recipe (dropout 0.1, d_ff 128, 30 epochs,
-    one thread) averaged about 96.9 % in 25 s.
+    Measured here (``scripts/benchmark.py --vit-seeds 20``; README): seeds 0–19 gave 3 to 13
+    of the 360 test images wrong, 98.2 % on average, 14 of the 20 runs ≥ 98 %. A run's
+    accuracy is a random draw: another seed, thread count or CPU gives another one. The
+    earlier recipe (dropout 0.1, d_ff 128, 30 epochs, one thread) averaged about 96.9 %.
     """
     for name, value in (
         ("epochs", epochs),
