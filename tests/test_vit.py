@@ -359,6 +359,8 @@ def test_vit_drops_patches_only_in_training():
     torch.manual_seed(0)
     model = ViT(d_model=16, num_heads=2, num_layers=1, patch_keep=6)
     images = torch.rand(3, 1, 8, 8)
+    with pytest.raises(RuntimeError, match="还没有做过前向计算"):
+        model.attention_maps()  # no forward pass yet: no weights to show
     model.train()
     model(images)
     assert model.blocks[0].last_attention.shape == (3, 2, 7, 7)  # CLS + 6 patches

@@ -280,10 +280,7 @@ class ViT(nn.Module):
 
     def attention_maps(self) -> list[torch.Tensor]:
         """最近一次前向计算里每一层的注意力权重，每个 (batch, num_heads, seq_len, seq_len)。"""
-        maps = [layer.last_attention for layer in self.blocks]
-        if any(m is None for m in maps):
-            raise ValueError("还没有注意力权重：请先让模型前向计算一次")
-        return maps
+        return [self.encoder.attention(i) for i in range(len(self.blocks))]
 
 
 def to_torch_encoder_layer(layer: EncoderLayer) -> nn.TransformerEncoderLayer:
