@@ -430,3 +430,18 @@ def test_plots_draw_with_chinese_titles():
     assert "混淆矩阵（测试集）" in texts and "块 16" in texts and "3 → 7" in texts
     for f in figs:
         plt.close(f)
+
+
+def test_train_vit_with_exercise_8s_big_patches():
+    # exercise 8 (and benchmark --vit-patch4): 4 patches of 4×4, no patch dropout
+    split = load_digits_split()
+    model, history, _ = train_vit(
+        split, patch_size=4, patch_keep=None, epochs=5, batch_size=512, d_model=16, num_heads=2
+    )
+    assert model.grid == 2 and model.seq_len == 5 and model.patch_keep is None
+    assert history.train_loss[-1] < history.train_loss[0]
+    with torch.no_grad():
+        model(split.x_test[:3])  # eval mode: every patch
+    assert model.attention_maps()[0].shape == (3, 2, 5, 5)  # CLS + 4 patches
+    with pytest.raises(ValueError, match="patch_keep"):
+        train_vit(split, patch_size=4, patch_keep=10)  # only 4 patches to keep
