@@ -54,6 +54,24 @@ def test_split_sentences_is_a_partition():
     assert split_sentences(TOY, held_out=0.34, seed=0) == (train, test)
     with pytest.raises(ValueError, match="留出比例"):
         split_sentences(TOY, held_out=1.5)
+    with pytest.raises(ValueError, match="两句不同的话"):
+        split_sentences("我喜欢猫\n我喜欢猫", held_out=0.5)
+
+
+def test_held_out_sentences_never_occur_in_training(text):
+    """The corpus repeats sentences; every copy of a held-out sentence stays out of training."""
+    dup = "我喜欢猫\n你喜欢狗\n我喜欢猫\n他们去学校\n我喜欢猫"
+    train, test = split_sentences(dup, held_out=0.34, seed=0)
+    a, b = train.split("\n"), test.split("\n")
+    assert len(b) == 1 and not set(a) & set(b)  # 1 of the 3 distinct sentences
+    assert sorted(a + b * dup.split("\n").count(b[0])) == sorted(dup.split("\n"))
+
+    sentences = text.split("\n")
+    assert len(set(sentences)) < len(sentences)  # the real corpus does repeat sentences
+    train, test = split_sentences(text, held_out=0.1, seed=0)
+    held = test.split("\n")
+    assert len(held) == round(0.1 * len(set(sentences))) == len(set(held))
+    assert not set(train.split("\n")) & set(held)
 
 
 def _torch_reference(model: CharLM) -> nn.Module:

@@ -71,17 +71,26 @@ class CharVocab:
 
 
 def split_sentences(text: str, *, held_out: float = 0.1, seed: int = 0) -> tuple[str, str]:
-    """按句子随机分成训练集与留出集（held-out），各自用 "\\n" 连接。"""
+    """按句子随机分成训练集与留出集（held-out），各自用 "\\n" 连接；留出的句子训练时一次也没见过。
+
+    The book's corpus is generated from templates, so one sentence can occur several times.
+    The split is therefore over the *distinct* sentences: a random ``held_out`` share of them
+    is held out (each once, in order of first appearance), and every copy of a held-out
+    sentence is kept out of training. The training text keeps the other sentences with
+    their repeats, in corpus order. Otherwise a model with a long context could score well
+    on the held-out text just by having memorised its sentences during training.
+    """
     if not 0.0 < held_out < 1.0:
         raise ValueError(f"held_out（留出比例）必须在 0 和 1 之间，实际是 {held_out!r}")
     sentences = [s for s in text.split("\n") if s]
-    if len(sentences) < 2:
-        raise ValueError("至少需要两句话才能分出训练集和留出集")
-    order = np.random.default_rng(seed).permutation(len(sentences))
-    n_test = max(1, int(round(held_out * len(sentences))))
-    test = sorted(order[:n_test])
-    train = sorted(order[n_test:])
-    return "\n".join(sentences[i] for i in train), "\n".join(sentences[i] for i in test)
+    distinct = list(dict.fromkeys(sentences))  # first appearance order
+    if len(distinct) < 2:
+        raise ValueError("至少需要两句不同的话才能分出训练集和留出集")
+    order = np.random.default_rng(seed).permutation(len(distinct))
+    n_test = min(len(distinct) - 1, max(1, int(round(held_out * len(distinct)))))
+    test = {distinct[i] for i in order[:n_test]}
+    train = [s for s in sentences if s not in test]
+    return "\n".join(train), "\n".join(s for s in distinct if s in test)
 
 
 class CharLM(nn.Module):
