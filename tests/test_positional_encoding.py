@@ -20,8 +20,9 @@ from utils.positional_encoding import (
     LearnedPositionalEmbedding,
     PositionalEncoding,
     angular_frequencies,
+    closest_gap,
+    distance_by_gap,
     dot_product_by_distance,
-    min_pairwise_distance,
     pair_terms,
     positional_encoding,
     positional_encoding_at,
@@ -150,23 +151,43 @@ def test_i_indexes_pairs_sin_cos_squared_is_one():
 # ------------------------------------------------------------------ the properties
 
 
+@pytest.mark.parametrize("d_model", [2, 4, 16, 64])
+def test_distance_depends_only_on_the_gap(d_model):
+    pe = positional_encoding(300, d_model)
+    a, b = torch.triu_indices(300, 300, offset=1)  # every pair a < b
+    direct = torch.cdist(pe, pe, compute_mode="donot_use_mm_for_euclid_dist")[a, b]
+    by_gap = distance_by_gap(range(300), d_model)[b - a]
+    torch.testing.assert_close(by_gap, direct, rtol=0, atol=1e-12)
+    # and the form d_model − 2 Σ cos(k ω_i) through the dot product
+    ks = list(range(1, 50))
+    sq = d_model - 2 * dot_product_by_distance(ks, d_model)
+    torch.testing.assert_close(distance_by_gap(ks, d_model) ** 2, sq, rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("d_model", [4, 16, 64])
 def test_every_position_has_a_distinct_vector(d_model):
-    dist, a, b = min_pairwise_distance(positional_encoding(1000, d_model))
-    assert dist > 0.05
-    assert 0 <= a < b < 1000
-    # and it is the true minimum
+    c = closest_gap(1000, d_model)
+    assert c.distance > 0.05
+    assert 1 <= c.gap < 1000 and c.num_pairs == 1000 - c.gap
+    # it is the true minimum over all pairs, and exactly num_pairs pairs attain it
     pe = positional_encoding(1000, d_model)
-    d = torch.cdist(pe, pe) + torch.eye(1000, dtype=torch.float64) * 1e9
-    assert dist == pytest.approx(d.min().item())
-    assert (pe[a] - pe[b]).norm().item() == pytest.approx(dist)
+    a, b = torch.triu_indices(1000, 1000, offset=1)
+    d = torch.cdist(pe, pe, compute_mode="donot_use_mm_for_euclid_dist")[a, b]
+    assert c.distance == pytest.approx(d.min().item(), abs=1e-12)
+    assert int(((d - c.distance).abs() < 1e-9).sum()) == c.num_pairs
+    # the runner-up gap is far behind: the printed gap does not hang on rounding
+    others = distance_by_gap([k for k in range(1, 1000) if k != c.gap], d_model)
+    assert others.min().item() - c.distance > 0.05
 
 
 def test_one_pair_alone_nearly_repeats():
-    # d_model = 2: a point on the unit circle; 724 - 14 = 710 is close to 113 * 2π
-    dist, a, b = min_pairwise_distance(positional_encoding(1000, 2))
-    assert (a, b) == (14, 724)
-    assert dist < 1e-3
+    # d_model = 2: a point on the unit circle; 710 is close to 113 * 2π
+    c = closest_gap(1000, 2)
+    assert (c.gap, c.num_pairs) == (710, 290)
+    assert c.distance < 1e-3
+    assert c.distance == pytest.approx(2 * abs(math.sin(710 / 2)))
+    assert (closest_gap(1000, 16).gap, closest_gap(1000, 64).gap) == (1, 1)
+    assert closest_gap(1000, 4).gap == 622
 
 
 @pytest.mark.parametrize("k", [0, 1, 5, 37, -3, 2.5])
@@ -354,7 +375,10 @@ BAD_CALLS = {
     "sim 1d": (lambda: similarity_matrix(torch.ones(3)), "(seq_len, d_model)"),
     "sim nan": (lambda: similarity_matrix(torch.tensor([[float("nan"), 1.0]])), "NaN"),
     "sim zero row": (lambda: similarity_matrix(torch.zeros(2, 2), cosine=True), "零向量"),
-    "min one row": (lambda: min_pairwise_distance(torch.ones(1, 4)), "至少需要两个位置"),
+    "closest one position": (lambda: closest_gap(1, 4), "至少需要两个位置"),
+    "closest odd": (lambda: closest_gap(10, 3), "偶数"),
+    "gap empty": (lambda: distance_by_gap([], 4), "不能是空的"),
+    "gap nan": (lambda: distance_by_gap(float("nan"), 4), "k（间隔）"),
 }
 
 

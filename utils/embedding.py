@@ -264,7 +264,8 @@ def _factorise(r, known, rank, steps, lr, l2, seed) -> Factorisation:
 
 
 def plot_one_hot_memory(rows):
-    """左：一段文字的 one-hot 与稠密嵌入各占多少字节；右：one-hot 里 0 的比例。"""
+    """左：一段文字的 one-hot 与稠密嵌入各占多少字节，以及嵌入表 W（只存一份）；
+    右：one-hot 里 0 的比例。"""
     import matplotlib.pyplot as plt
 
     v = [r["vocab_size"] for r in rows]
@@ -272,6 +273,9 @@ def plot_one_hot_memory(rows):
     ax1.plot(v, [r["one_hot_bytes"] for r in rows], "o-", label="one-hot（float32）")
     ax1.plot(v, [r["dense_bytes"] for r in rows], "s-", label="稠密嵌入（float32）")
     ax1.plot(v, [r["ids_bytes"] for r in rows], "^-", label="只存编号（int64）")
+    ax1.plot(
+        v, [r["table_bytes"] for r in rows], "d--", color="C7", label="嵌入表 W（所有文字共用一份）"
+    )
     ax1.set_xscale("log")
     ax1.set_yscale("log")
     ax1.set_xlabel("词表大小 vocab_size")

@@ -268,21 +268,56 @@ def similarity_matrix(pe, *, cosine: bool = False) -> torch.Tensor:
     return s
 
 
-def min_pairwise_distance(pe) -> tuple[float, int, int]:
-    """不同位置的编码之间最小的欧氏距离，以及取到它的两个位置 (a, b)，a < b。
+def distance_by_gap(k, d_model: int, *, base: float = 10000.0) -> torch.Tensor:
+    """‖PE(pos) − PE(pos + k)‖：只取决于间隔 k，不取决于 pos。
 
-    Greater than 0 means every position has its own vector.
+    ``k``: a number or a sequence of numbers -> tensor of the same length (float64).
+    Pair i puts two points on the unit circle, an angle k·ω_i apart; the chord between
+    them has length 2|sin(k·ω_i / 2)|, so
+        ‖PE(pos) − PE(pos + k)‖² = Σ_i 4 sin²(k·ω_i / 2) = d_model − 2 Σ_i cos(k·ω_i).
+    The sin² form is used: it has no cancellation when the distance is tiny.
     """
-    pe = _as_encoding_matrix(pe)
-    if pe.shape[0] < 2:
+    ks = [k] if isinstance(k, numbers.Real) else list(k)
+    if not ks:
+        raise ValueError("k（间隔）不能是空的")
+    ks = torch.tensor([_check_offset(v, "k（间隔）") for v in ks], dtype=torch.float64)
+    omega = angular_frequencies(d_model, base=base)  # (d_model/2,)
+    half = torch.sin(ks.unsqueeze(1) * omega / 2)  # (n, d_model/2)
+    return 2 * half.pow(2).sum(dim=1).sqrt()  # (n,)
+
+
+@dataclass(frozen=True)
+class ClosestGap:
+    """前 seq_len 个位置里，两个不同位置的编码之间最小的距离，以及取到它的间隔。"""
+
+    seq_len: int
+    d_model: int
+    distance: float  # min over 0 <= a < b < seq_len of ‖PE(a) − PE(b)‖
+    gap: int  # the k = b − a that attains it
+    num_pairs: int  # seq_len − gap: every pair (pos, pos + gap) is at exactly this distance
+
+
+def closest_gap(seq_len: int, d_model: int, *, base: float = 10000.0) -> ClosestGap:
+    """不同位置的编码之间的最小距离：对每个间隔 k = 1 … seq_len − 1 算一次。
+
+    The distance depends only on the gap (``distance_by_gap``), so the minimum is shared
+    by all seq_len − k pairs (pos, pos + k): asking for "the" closest pair would pick one
+    of them by floating-point accident. This returns the gap and how many pairs have it.
+    Different gaps give different distances, apart from rare near-ties; ``torch.argmin``
+    returns the smallest gap on an exact tie.
+    """
+    _check_sizes(seq_len, d_model, base)
+    if seq_len < 2:
         raise ValueError("至少需要两个位置才能比较距离")
-    dist = torch.cdist(pe, pe)  # (seq_len, seq_len)
-    n = pe.shape[0]
-    upper = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
-    dist = dist.masked_fill(~upper, float("inf"))
-    flat = int(torch.argmin(dist))
-    a, b = divmod(flat, n)
-    return float(dist[a, b]), a, b
+    dist = distance_by_gap(range(1, seq_len), d_model, base=base)  # (seq_len - 1,)
+    gap = int(torch.argmin(dist)) + 1
+    return ClosestGap(
+        seq_len=seq_len,
+        d_model=d_model,
+        distance=float(dist[gap - 1]),
+        gap=gap,
+        num_pairs=seq_len - gap,
+    )
 
 
 def _as_encoding_matrix(pe) -> torch.Tensor:
