@@ -33,8 +33,11 @@ def test_drawing_has_every_layer_and_cross_attention_arrow(num_layers, norm_firs
     assert any(("pre-norm" in t) == norm_first for t in texts if "一层的内部" in t)
     if norm_first:
         assert "层归一化" in texts  # the norm sits before the sublayer
+        # a pre-norm stack ends with one more LayerNorm: encoder and decoder, both panels
+        assert texts.count("最后的层归一化") == 4
     else:
         assert "残差相加 + 层归一化" in texts
+        assert "最后的层归一化" not in texts
     # red arrows: one from memory to the cross-attention in the left panel, and one to
     # every decoder layer in the unrolled panel
     red = [

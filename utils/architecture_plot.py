@@ -84,12 +84,15 @@ def draw_architecture(num_layers: int = 2, *, norm_first: bool = False):
     编码器的输出（memory）送到**每一个**解码器层的交叉注意力。
 
     ``norm_first`` chooses where the "残差 + 层归一化" boxes sit: after each sublayer
-    (post-norm, the paper) or before it (pre-norm). Returns the figure.
+    (post-norm, the paper) or before it (pre-norm). A pre-norm stack also ends with one
+    more LayerNorm (``Encoder.norm`` / ``Decoder.norm``), drawn as a "最后的层归一化" box
+    above each stack in both panels; the post-norm drawing has no such box. Returns the
+    figure.
     """
     num_layers = _check_layers(num_layers)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 7.2), gridspec_kw={"width_ratios": [1.45, 1]})
     _draw_one_layer(ax, norm_first)
-    _draw_stacks(ax2, num_layers)
+    _draw_stacks(ax2, num_layers, norm_first)
     for a in (ax, ax2):
         a.set_axis_off()
     placement = "pre-norm：先归一化再进子层" if norm_first else "post-norm（论文）：子层之后归一化"
@@ -110,9 +113,14 @@ def _sublayers(norm_first, names):
     return out
 
 
+FINAL_NORM = "最后的层归一化"  # pre-norm only: the LayerNorm after the last layer of a stack
+
+
 def _draw_one_layer(ax, norm_first):
     enc_x, dec_x, w, h = 2.5, 7.7, 3.4, 0.46
     step = 0.62 if norm_first else 0.72
+    # pre-norm: a final LayerNorm box between the N× frame and what comes after it
+    final_y, extra = 1.55, (0.8 if norm_first else 0.0)
     # --- inputs, embeddings, positional encoding (bottom) ---
     for x, src in ((enc_x, "源序列：三 百 零 五"), (dec_x, "目标序列（右移一位）：<s> 3 0 5")):
         _box(ax, x, -0.1, w, h, src, "io", fontsize=10)
@@ -131,9 +139,9 @@ def _draw_one_layer(ax, norm_first):
         _box(ax, enc_x, y, w, h, text, kind)
     for a, b in zip(ys, ys[1:], strict=False):
         _arrow(ax, (enc_x, a + h / 2), (enc_x, b - h / 2))
-    memory_y = ys[-1] + 1.6
+    memory_y = ys[-1] + 1.6 + extra
     _box(ax, enc_x, memory_y, w, h, "编码器输出 memory", "io")
-    _arrow(ax, (enc_x, ys[-1] + h / 2), (enc_x, memory_y - h / 2))
+    _arrow(ax, _stack_top(ax, enc_x, ys[-1], w, h, norm_first, final_y), (enc_x, memory_y - h / 2))
     # --- decoder layer ---
     cross = "交叉注意力：Q 来自解码器"
     dec = _sublayers(
@@ -153,18 +161,30 @@ def _draw_one_layer(ax, norm_first):
     ax.text(mid_x - 0.1, mid_y - 0.1, "K、V", color="#b91c1c", ha="right", va="top", fontsize=11)
     # --- output head ---
     ax.text(dec_x, ys[-1] + 0.7, "解码器（decoder）", ha="center", va="bottom", fontsize=12)
-    lin_y = ys[-1] + 1.6
+    lin_y = ys[-1] + 1.6 + extra
     _box(ax, dec_x, lin_y, w, h, "线性层（vocab_size 个输出）", "out")
     _box(ax, dec_x, lin_y + 0.85, w, h, "softmax → 下一个词的概率", "out")
-    _arrow(ax, (dec_x, ys[-1] + h / 2), (dec_x, lin_y - h / 2))
+    _arrow(ax, _stack_top(ax, dec_x, ys[-1], w, h, norm_first, final_y), (dec_x, lin_y - h / 2))
     _arrow(ax, (dec_x, lin_y + h / 2), (dec_x, lin_y + 0.85 - h / 2))
     ax.set_xlim(0, 10.2)
     ax.set_ylim(-0.5, lin_y + 1.3)
 
 
-def _draw_stacks(ax, num_layers):
+def _stack_top(ax, x, last_y, w, h, norm_first, final_y):
+    """Where the arrow out of a stack starts: the top of its last box, or, for pre-norm,
+    the top of the final LayerNorm box drawn ``final_y`` above the last box."""
+    if not norm_first:
+        return (x, last_y + h / 2)
+    y = last_y + final_y
+    _box(ax, x, y, w, h, FINAL_NORM, "norm")
+    _arrow(ax, (x, last_y + h / 2), (x, y - h / 2))
+    return (x, y + h / 2)
+
+
+def _draw_stacks(ax, num_layers, norm_first=False):
+    extra = 0.8 if norm_first else 0.0  # room for the pre-norm final LayerNorm
     ax.set_xlim(0, 7)
-    ax.set_ylim(-1.2, 2.0 + 1.3 * num_layers)
+    ax.set_ylim(-1.2, 2.0 + 1.3 * num_layers + extra)
     enc_x, dec_x, w, h = 1.6, 5.0, 2.2, 0.7
     ys = [0.8 + 1.3 * i for i in range(num_layers)]
     _box(ax, enc_x, -0.35, w, 0.5, "源序列的向量", "embed", fontsize=10)
@@ -176,7 +196,12 @@ def _draw_stacks(ax, num_layers):
         _arrow(ax, (enc_x, prev_e), (enc_x, y - h / 2))
         _arrow(ax, (dec_x, prev_d), (dec_x, y - h / 2))
         prev_e = prev_d = y + h / 2
-    memory_y = ys[-1] + 1.1
+    memory_y = ys[-1] + 1.1 + extra
+    if norm_first:
+        for x in (enc_x, dec_x):
+            _box(ax, x, ys[-1] + 1.05, w, 0.5, FINAL_NORM, "norm", fontsize=10)
+            _arrow(ax, (x, prev_e), (x, ys[-1] + 0.8))
+        prev_e = prev_d = ys[-1] + 1.3
     _box(ax, enc_x, memory_y, w, 0.5, "memory", "io")
     _arrow(ax, (enc_x, prev_e), (enc_x, memory_y - 0.25))
     # memory goes to the cross-attention of every decoder layer

@@ -250,7 +250,8 @@ ZERO_PROB = 0.2
 
 
 class NumeralSampler:
-    """随机抽一批训练样本：先按位数分层，每位数字以 ZERO_PROB 的概率取 0（多练“零”的规则），
+    """随机抽一批训练样本：先按 LENGTH_WEIGHTS 抽位数；1 位数在 0–9 里均匀抽，多位数的最高位在
+    1–9 里抽，其余每位以 ZERO_PROB 的概率取 0（多练“零”的规则）、否则在 1–9 里抽；
     抽到留出集里的数就重抽；每个数再随机取一种写法（二/两）。"""
 
     def __init__(self, train_numbers, seed: int = 0, zero_prob: float = ZERO_PROB):

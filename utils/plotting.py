@@ -63,7 +63,11 @@ def heatmap(ax, m, *, row_labels, col_labels, title: str, fmt: str = "{:.4f}", c
 def plot_dot_product_geometry(
     a=(2.0, 0.0), length_b: float = 1.5, angles_deg=(0, 45, 90, 135, 180)
 ):
-    """点积的几何意义：a·b = |a| |b| cos θ。左：几个夹角的向量；右：点积随夹角变化。"""
+    """点积的几何意义：a·b = |a| |b| cos θ。左：几个夹角的向量；右：点积随夹角变化。
+
+    Both lengths are fixed (|a|, ``length_b``), so only the angle varies: with fixed
+    lengths a smaller angle gives a larger dot product (the right title says so).
+    """
     a = np.asarray(a, dtype=float)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     ax1.annotate("", xy=a, xytext=(0, 0), arrowprops=dict(arrowstyle="->", lw=2.5, color="black"))
@@ -85,7 +89,7 @@ def plot_dot_product_geometry(
     ax2.axvline(90, color="gray", lw=0.8, ls="--")
     ax2.set_xlabel("夹角 θ（度）")
     ax2.set_ylabel("点积 a·b = |a||b|cos θ")
-    ax2.set_title("夹角越小，点积越大；90° 时为 0（正交）")
+    ax2.set_title("|a|、|b| 固定时：夹角越小，点积越大；90° 时为 0（正交）")
     fig.tight_layout()
     return fig
 
