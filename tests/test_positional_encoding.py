@@ -333,6 +333,17 @@ def test_learned_can_represent_the_sinusoidal_table():
     assert torch.equal(learned(z)[0], positional_encoding(50, 16))
 
 
+def test_learned_table_takes_any_width_but_the_sinusoid_needs_pairs():
+    # a learned table has no sin/cos pairs, so an odd d_model is fine (ViT, CharLM, SASRec)
+    assert LearnedPositionalEmbedding(9, 10)(torch.zeros(2, 10, 9)).shape == (2, 10, 9)
+    with pytest.raises(ValueError, match="偶数"):
+        PositionalEncoding(9, 10)
+    with pytest.raises(ValueError, match="d_model（向量维度）"):
+        LearnedPositionalEmbedding(0, 10)
+    with pytest.raises(ValueError, match="max_len（最大长度）"):
+        LearnedPositionalEmbedding(8, 2.5)
+
+
 def test_random_learned_table_has_no_distance_structure():
     torch.manual_seed(0)
     learned = LearnedPositionalEmbedding(16, 50).double()

@@ -173,8 +173,8 @@ def train_char_lm(
     vocab = CharVocab(text)
     train_text, _ = split_sentences(text, held_out=held_out, seed=seed)
     ids = torch.tensor(vocab.encode(train_text), dtype=torch.long)
-    if len(ids) <= block_size + 1:
-        raise ValueError(f"训练文本太短（{len(ids)} 个字），至少要比 block_size+1 长")
+    if len(ids) < block_size + 1:
+        raise ValueError(f"训练文本太短（{len(ids)} 个字），至少要有 block_size+1 个字")
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -190,7 +190,8 @@ def train_char_lm(
         gen = torch.Generator().manual_seed(seed)
         history, running = TrainHistory([], []), []
         for step in range(1, steps + 1):
-            starts = torch.randint(0, len(ids) - block_size - 1, (batch,), generator=gen)
+            # a window is block_size + 1 characters: starts 0 … len(ids) - block_size - 1
+            starts = torch.randint(0, len(ids) - block_size, (batch,), generator=gen)
             chunk = _windows(ids, starts, block_size + 1)  # (batch, block_size + 1)
             x, y = chunk[:, :-1], chunk[:, 1:]  # (batch, block_size) each
             logits = model(x)  # (batch, block_size, vocab_size)

@@ -88,7 +88,9 @@ class LearnedPositionalEmbedding(nn.Module):
 
     def __init__(self, d_model: int, max_len: int, *, init_std: float = 0.02):
         super().__init__()
-        _check_sizes(max_len, d_model)
+        # a learned table has no sin/cos pairs: any positive d_model will do
+        check_int("max_len（最大长度）", max_len)
+        check_int("d_model（向量维度）", d_model)
         self.d_model, self.max_len = d_model, max_len
         self.weight = nn.Parameter(torch.randn(max_len, d_model) * init_std)  # (max_len, d_model)
 

@@ -483,9 +483,10 @@ def norm_placement_stats(
 
     Returns ``{"rms": [RMS of each layer's output (no final norm)], "grad_ratio":
     ‖∂loss/∂W_1 of the first layer‖ / ‖… of the last layer‖}``. The loss is the mean
-    squared error between the stack's output (with its final LayerNorm for pre-norm) and
-    a random target. Post-norm ends every layer with LayerNorm, so its RMS stays 1;
-    pre-norm adds to a residual stream that grows with depth.
+    squared error between the stack's output, passed through one final LayerNorm (for
+    both placements, so the two losses are on the same scale), and a random target.
+    Post-norm ends every layer with LayerNorm, so its RMS stays 1; pre-norm adds to a
+    residual stream that grows with depth.
     """
     _check_num_layers(num_layers)
     torch.manual_seed(seed)
