@@ -422,12 +422,16 @@ def test_plots_draw_with_chinese_titles():
         plot_cls_attention(img, torch.rand(3, 4, 4), [1, 2, 3], [1, 2, 4], title="注意力"),
         plot_confusion(torch.eye(10, dtype=torch.long) * 3),
         plot_misclassified(img, [1, 2, 3], [7, 7, 7]),
+        plot_misclassified(img, [1, 2, 3], [7, 7, 7], indices=torch.tensor([5, 41, 300])),
         plot_misclassified(img[:0], [], []),
         plot_position_similarity([torch.eye(16)], ["位置"], grid=4),
         plot_digits([img[0], img[1]], ["原图", "打乱"]),
     ]
     texts = [t.get_text() for f in figs for t in f.findobj(matplotlib.text.Text)]
     assert "混淆矩阵（测试集）" in texts and "块 16" in texts and "3 → 7" in texts
+    assert "#41\n2 → 7" in texts  # the test-set index, to type into chapter 6's widget
+    with pytest.raises(ValueError, match="indices"):
+        plot_misclassified(img, [1, 2, 3], [7, 7, 7], indices=[5])
     for f in figs:
         plt.close(f)
 

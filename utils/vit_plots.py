@@ -117,19 +117,30 @@ def plot_confusion(cm):
     return fig
 
 
-def plot_misclassified(images, labels, preds, *, max_images: int = 12):
-    """分错的测试图：标题写“真实 → 预测”。"""
+def plot_misclassified(images, labels, preds, *, indices=None, max_images: int = 12):
+    """分错的测试图：标题写“真实 → 预测”；给了 ``indices``（每张图在测试集里的编号）时，
+    标题第一行写“#编号”，可以把这个编号输入第 6 章的 widget。"""
     images = _np(images)[:max_images]
     n = len(images)
+    if indices is not None and len(indices) < n:
+        raise ValueError(f"indices（编号）只有 {len(indices)} 个，少于要画的 {n} 张图")
     if n == 0:
         fig, ax = plt.subplots(figsize=(4, 1.2))
         ax.axis("off")
         ax.text(0.5, 0.5, "测试集没有分错的图", ha="center", va="center")
         return fig
-    fig, axes = plt.subplots(1, n, figsize=(1.3 * n, 1.9), squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(1.3 * n, 2.1 if indices is not None else 1.9))
+    axes = np.atleast_1d(axes)
     for i in range(n):
-        _digit(axes[0, i], images[i], f"{int(labels[i])} → {int(preds[i])}")
-    fig.suptitle("分错的测试图（真实 → 预测）")
+        title = f"{int(labels[i])} → {int(preds[i])}"
+        if indices is not None:
+            title = f"#{int(indices[i])}\n{title}"
+        _digit(axes[i], images[i], title)
+    fig.suptitle(
+        "分错的测试图（#测试集编号，真实 → 预测）"
+        if indices is not None
+        else "分错的测试图（真实 → 预测）"
+    )
     fig.tight_layout()
     return fig
 
