@@ -171,6 +171,25 @@ def test_training_is_reproducible():
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
 
 
+TRAIN_BAD = {
+    "log_every 0": (dict(log_every=0), "log_every 必须是正整数，实际是 0"),
+    "steps 0": (dict(steps=0), "steps 必须是正整数"),
+    "batch float": (dict(batch=2.5), "batch 必须是正整数"),
+    "lr negative": (dict(lr=-1), "lr（学习率）必须是有限的正数，实际是 -1"),
+    "lr zero": (dict(lr=0.0), "lr（学习率）必须是有限的正数"),
+    "lr nan": (dict(lr=float("nan")), "lr（学习率）必须是有限的正数"),
+    "d_model 0": (dict(d_model=0), "d_model（向量维度）必须是正整数"),
+}
+
+
+@pytest.mark.parametrize("kwargs, fragment", TRAIN_BAD.values(), ids=TRAIN_BAD.keys())
+def test_training_rejects_bad_settings_in_chinese(kwargs, fragment):
+    threads = torch.get_num_threads()
+    with pytest.raises(ValueError, match=fragment):
+        train_char_lm(TOY * 5, steps=kwargs.pop("steps", 2), block_size=8, **kwargs)
+    assert torch.get_num_threads() == threads  # restored even when the model cannot be built
+
+
 def test_training_returns_model_history_seconds(trained):
     model, history, seconds = trained
     assert isinstance(model, CharLM) and seconds > 0

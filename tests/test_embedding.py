@@ -92,7 +92,7 @@ def test_distinct_one_hot_vectors_have_cosine_zero():
 
 
 def test_cosine_bad_input():
-    with pytest.raises(ValueError, match="零向量"):
+    with pytest.raises(ValueError, match="vectors（向量）里有零向量"):
         cosine_matrix([[1.0, 0.0], [0.0, 0.0]])
     with pytest.raises(ValueError, match="二维"):
         cosine_matrix([1.0, 2.0])
@@ -201,6 +201,19 @@ def test_image_patches_against_unfold():
     for p in (2, 4):
         ref = F.unfold(torch.tensor(img)[None, None], kernel_size=p, stride=p)[0].T
         np.testing.assert_array_equal(image_patches(img, p), ref.numpy())
+
+
+def test_image_patches_is_chapter_6s_patchify_for_one_channel():
+    from utils.vit import patchify
+
+    img = np.random.default_rng(1).normal(size=(8, 12))
+    for p in (1, 2, 4):
+        got = image_patches(img, p)
+        assert isinstance(got, np.ndarray) and got.dtype == np.float64
+        assert got.shape == (8 * 12 // p**2, p * p)
+        np.testing.assert_array_equal(got, patchify(torch.tensor(img)[None, None], p)[0].numpy())
+    # patch 0 is the top-left block, read row by row; patch 1 is the block to its right
+    np.testing.assert_array_equal(image_patches(img, 4)[1], img[:4, 4:8].ravel())
 
 
 def test_image_patches_bad_input():

@@ -55,5 +55,47 @@ def test_conv_needs_99_layers_to_connect_the_ends_of_100_positions():
     # width 5 reaches 2 positions further per layer: 49 layers reach 98, 50 reach 100
     assert not conv_output_depends_on(49, width=5)
     assert conv_output_depends_on(50, width=5)
-    with pytest.raises(ValueError, match="正奇数"):
-        conv_output_depends_on(3, width=4)
+
+
+def test_conv_in_pos_defaults_to_the_last_position_of_any_length():
+    # 10 positions: the last input is 9 away from output 0, so 9 layers of width 3 are needed
+    assert not conv_output_depends_on(8, seq_len=10)
+    assert conv_output_depends_on(9, seq_len=10)
+    assert conv_output_depends_on(9, seq_len=10) == conv_output_depends_on(9, seq_len=10, in_pos=9)
+    assert conv_output_depends_on(1, seq_len=10, out_pos=5, in_pos=6)
+
+
+BAD_CALLS = {
+    "conv even width": (
+        lambda: conv_output_depends_on(3, width=4),
+        "width（卷积核宽度）必须是正奇数",
+    ),
+    "conv negative layers": (lambda: conv_output_depends_on(-1), "num_layers（卷积层数）"),
+    "conv float layers": (lambda: conv_output_depends_on(2.5), "num_layers（卷积层数）"),
+    "conv seq_len 0": (lambda: conv_output_depends_on(1, seq_len=0), "seq_len（序列长度）"),
+    "conv width 0": (lambda: conv_output_depends_on(1, width=0), "width（卷积核宽度）"),
+    # negative positions used to wrap around (-1 = the last position)
+    "conv out_pos negative": (
+        lambda: conv_output_depends_on(1, out_pos=-1),
+        "out_pos（输出位置）必须是 0 到 99 之间的整数",
+    ),
+    "conv in_pos too big": (
+        lambda: conv_output_depends_on(1, seq_len=10, in_pos=10),
+        "in_pos（输入位置）必须是 0 到 9 之间的整数",
+    ),
+    "variance d_k 0": (lambda: dot_product_variance([4, 0]), "d_k（key/query 的维度）必须是正整数"),
+    "variance d_k float": (lambda: dot_product_variance([4.0]), "d_k（key/query 的维度）"),
+    "variance no samples": (
+        lambda: dot_product_variance([4], n_samples=0),
+        "n_samples（样本数）必须是正整数",
+    ),
+    "saturation d_k 0": (lambda: softmax_saturation([0]), "d_k（key/query 的维度）"),
+    "saturation no samples": (lambda: softmax_saturation([4], n_samples=0), "n_samples（样本数）"),
+    "saturation no keys": (lambda: softmax_saturation([4], n_keys=0), "n_keys（key 的个数）"),
+}
+
+
+@pytest.mark.parametrize("call, fragment", BAD_CALLS.values(), ids=BAD_CALLS.keys())
+def test_bad_input_gives_chinese_message(call, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        call()

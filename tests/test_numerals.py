@@ -211,8 +211,59 @@ def test_training_runs_and_learns_something():
     assert 0.0 <= exact_match(result.model, [305, 15]) <= 1.0
 
 
-def test_training_rejects_unknown_settings():
-    with pytest.raises(ValueError, match="未知的超参数"):
-        train_numeral_model(stepz=10)
-    with pytest.raises(ValueError, match="steps"):
-        train_numeral_model(steps=0)
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        (dict(stepz=10), "未知的超参数"),
+        (dict(steps=0), "steps（训练步数）必须是正整数，实际是 0"),
+        (dict(batch_size=1.5), "batch_size（批大小）必须是正整数"),
+        (dict(warmup=-1), "warmup（预热步数）必须是不小于 0 的整数"),
+        (dict(log_every=0), "log_every（每隔几步记一次损失）必须是正整数，实际是 0"),
+        (dict(lr=-1), "lr（学习率）必须是有限的正数，实际是 -1"),
+        (dict(lr=float("inf")), "lr（学习率）必须是有限的正数"),
+        (dict(num_threads=0), "num_threads（线程数）必须是正整数"),
+    ],
+)
+def test_training_rejects_bad_settings_in_chinese(kwargs, fragment):
+    threads = torch.get_num_threads()
+    with pytest.raises(ValueError, match=fragment):
+        train_numeral_model(**{"steps": 2, **kwargs})
+    assert torch.get_num_threads() == threads
+
+
+# bad batches for the model's input: the message says what is wrong with the text, in the
+# words of chinese_to_int, instead of a KeyError, a max() error or a mask error
+SOURCE_BAD = {
+    "arabic digits": (["305"], "“3”、“0”、“5”不是中文数字用字：只能用 " + NUMERAL_CHARS),
+    "one bad text in a batch": (["三百零五", "十五块"], "“块”不是中文数字用字"),
+    "empty string": ([""], "输入是空的：请输入一个中文数字"),
+    "empty batch": ([], "texts 是空的：请至少给一个中文数字"),
+    "not a string": ([305], "输入必须是字符串，实际是 int"),
+    "not a batch": (305, "texts 必须是一个中文数字或一串中文数字"),
+}
+
+
+@pytest.mark.parametrize("texts, fragment", SOURCE_BAD.values(), ids=SOURCE_BAD.keys())
+def test_encode_source_rejects_bad_text_in_chinese(texts, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        encode_source(texts)
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    return train_numeral_model(steps=2).model
+
+
+@pytest.mark.parametrize("texts, fragment", SOURCE_BAD.values(), ids=SOURCE_BAD.keys())
+def test_translate_rejects_bad_text_in_chinese(tiny_model, texts, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        translate(tiny_model, texts)
+
+
+def test_translate_checks_every_text_before_decoding(tiny_model):
+    # the bad text is in the second batch of one: nothing is decoded before the error
+    with pytest.raises(ValueError, match="“x”不是中文数字用字"):
+        translate(tiny_model, ["十五", "x"], batch_size=1)
+    with pytest.raises(ValueError, match="batch_size（批大小）必须是正整数"):
+        translate(tiny_model, ["十五"], batch_size=0)
+    assert len(translate(tiny_model, ["十五", "三百零五"], batch_size=1)) == 2

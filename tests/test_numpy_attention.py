@@ -152,10 +152,46 @@ def test_naive_softmax_overflows():
     np.testing.assert_allclose(naive_softmax([2.0, 4.0, 4.0]), softmax([2.0, 4.0, 4.0]))
 
 
-@pytest.mark.parametrize("bad", [[1.0, np.nan], [np.inf, 0.0]])
-def test_softmax_rejects_nan_inf(bad):
-    with pytest.raises(ValueError, match="NaN 或无穷大"):
+@pytest.mark.parametrize("bad", [[1.0, np.nan], [np.inf, 0.0], [[1.0, 2.0], [np.inf, -np.inf]]])
+def test_softmax_rejects_nan_and_plus_inf(bad):
+    with pytest.raises(ValueError, match=r"scores（分数）含有 NaN 或 \+inf"):
         softmax(bad)
+
+
+def test_softmax_takes_minus_inf_the_way_a_mask_uses_it():
+    # chapter 1: a masked score is set to −∞ before the softmax, and gets weight exactly 0
+    scores = np.array([[2.0, -np.inf, 4.0], [1.0, 1.0, -np.inf]])
+    p = softmax(scores, axis=1)
+    assert p[0, 1] == 0.0 and p[1, 2] == 0.0
+    np.testing.assert_allclose(p.sum(axis=1), [1.0, 1.0], atol=1e-15)
+    np.testing.assert_array_equal(p[0, [0, 2]], softmax([2.0, 4.0]))  # as if the entry were absent
+    ref = torch.softmax(torch.from_numpy(scores), dim=1).numpy()  # torch also takes −inf
+    np.testing.assert_allclose(p, ref, atol=1e-15)
+    # along the other axis: the column's one finite score gets all the weight
+    np.testing.assert_array_equal(softmax([[-np.inf], [3.0]], axis=0), [[0.0], [1.0]])
+
+
+def test_softmax_rejects_a_row_that_is_all_minus_inf():
+    with pytest.raises(ValueError, match="一行全是 −inf.*没有有限的最大值"):
+        softmax([[0.0, 1.0], [-np.inf, -np.inf]], axis=1)
+    softmax([[0.0, -np.inf], [1.0, -np.inf]], axis=1)  # a column of −inf is fine along axis 1
+    with pytest.raises(ValueError, match="一行全是 −inf"):
+        softmax([[0.0, -np.inf], [1.0, -np.inf]], axis=0)
+
+
+@pytest.mark.parametrize("empty", [[], [[]], np.zeros((3, 0)), 5.0])
+def test_softmax_rejects_empty_scores_and_a_single_number(empty):
+    with pytest.raises(ValueError, match="scores（分数）不能是空的"):
+        softmax(empty)
+
+
+@pytest.mark.parametrize(
+    "axis, fragment",
+    [(2, "axis 必须是 -2 到 1 之间的整数，实际是 2"), (-3, "实际是 -3"), (1.0, "实际是 1.0")],
+)
+def test_softmax_rejects_a_bad_axis(axis, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        softmax(np.zeros((2, 3)), axis=axis)
 
 
 # ---------------------------------------------------------------- bad input
@@ -194,6 +230,21 @@ def test_nan_inf_rejected(pos, bad):
     args[pos][1, 1] = bad
     with pytest.raises(ValueError, match="含有 NaN 或无穷大"):
         attention_steps(*args)
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        ((np.zeros((0, 4)), NOTES_W_QUERY, NOTES_W_KEY, NOTES_W_VALUE), "x（输入）不能是空的"),
+        ((np.zeros((3, 0)), np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3))), "x（输入）"),
+        ((NOTES_X, np.zeros((4, 0)), np.zeros((4, 0)), NOTES_W_VALUE), "w_query（权重）不能是空的"),
+        ((NOTES_X, NOTES_W_QUERY, NOTES_W_KEY, np.zeros((4, 0))), "w_value（权重）不能是空的"),
+    ],
+    ids=["no rows", "no columns", "d_k 0", "d_v 0"],
+)
+def test_empty_matrices_rejected(args, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        attention_steps(*args, scaled=True)
 
 
 def test_non_numeric_strings_rejected():

@@ -357,12 +357,18 @@ def test_random_learned_table_has_no_distance_structure():
 BAD_CALLS = {
     "pe d_model odd": (
         lambda: positional_encoding(4, 5),
-        "d_model（向量维度）必须是不小于 2 的偶数",
+        "d_model（向量维度，sin/cos 成对出现）必须是不小于 2 的偶数，实际是 5",
     ),
+    "pe d_model numpy odd": (lambda: positional_encoding(4, np.int64(5)), "偶数"),
+    "pe d_model float": (lambda: positional_encoding(4, 4.0), "不小于 2 的偶数，实际是 4.0"),
+    "pe d_model bool": (lambda: positional_encoding(4, True), "不小于 2 的偶数，实际是 True"),
     "pe seq_len 0": (lambda: positional_encoding(0, 4), "seq_len（序列长度）必须是正整数"),
     "freq d_model 0": (lambda: angular_frequencies(0), "d_model"),
     "freq base 1": (lambda: angular_frequencies(4, base=1.0), "base（底数"),
-    "at negative": (lambda: positional_encoding_at([1, -2], 4), "不小于 0 的整数"),
+    "at negative": (
+        lambda: positional_encoding_at([1, -2], 4),
+        "positions（每个位置）必须是不小于 0 的整数，实际是 -2",
+    ),
     "at float": (lambda: positional_encoding_at([1.5], 4), "不小于 0 的整数"),
     "at bool": (lambda: positional_encoding_at([True], 4), "不小于 0 的整数"),
     "at empty": (lambda: positional_encoding_at([], 4), "不能是空的"),
@@ -385,7 +391,10 @@ BAD_CALLS = {
     "sim numpy": (lambda: similarity_matrix(np.ones((2, 2))), "必须是 torch.Tensor"),
     "sim 1d": (lambda: similarity_matrix(torch.ones(3)), "(seq_len, d_model)"),
     "sim nan": (lambda: similarity_matrix(torch.tensor([[float("nan"), 1.0]])), "NaN"),
-    "sim zero row": (lambda: similarity_matrix(torch.zeros(2, 2), cosine=True), "零向量"),
+    "sim zero row": (
+        lambda: similarity_matrix(torch.tensor([[1.0, 0.0], [0.0, 0.0]]), cosine=True),
+        "pe 里有零向量",
+    ),
     "closest one position": (lambda: closest_gap(1, 4), "至少需要两个位置"),
     "closest odd": (lambda: closest_gap(10, 3), "偶数"),
     "gap empty": (lambda: distance_by_gap([], 4), "不能是空的"),
@@ -397,3 +406,12 @@ BAD_CALLS = {
 def test_bad_input_gives_chinese_message(call, fragment):
     with pytest.raises(ValueError, match=fragment):
         call()
+
+
+def test_numpy_integer_sizes_work_like_python_ints():
+    # seq_len always took numpy integers; d_model now does too (check_int for both)
+    n, d = np.int64(6), np.int64(8)
+    assert torch.equal(positional_encoding(n, d), positional_encoding(6, 8))
+    assert torch.equal(wavelengths(d), wavelengths(8))
+    assert torch.equal(positional_encoding_at([np.int64(2)], d), positional_encoding(3, 8)[2:])
+    assert pair_terms(np.int64(1), np.int64(0), d).sin == pair_terms(1, 0, 8).sin

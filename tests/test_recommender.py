@@ -12,6 +12,7 @@ from utils.recommender import (
     EVERYDAY,
     ITEM_ID,
     ITEMS,
+    NUM_CHAIN_ITEMS,
     SASRec,
     attention_on_chain_items,
     hit_rate,
@@ -19,7 +20,6 @@ from utils.recommender import (
     make_sessions,
     next_in_chain,
     next_item_scores,
-    parse_session,
     popularity_scores,
     recommend,
     split_users,
@@ -43,6 +43,9 @@ def test_catalogue():
     assert next_in_chain(ITEM_ID["手机"]) == ITEM_ID["手机壳"]
     assert next_in_chain(ITEM_ID["充电宝"]) is None and next_in_chain(ITEM_ID["纸巾"]) is None
     assert is_chain_item(ITEM_ID["耳机"]) and not is_chain_item(ITEM_ID["纸巾"])
+    # the chain items come first, then the everyday items
+    assert NUM_CHAIN_ITEMS == sum(map(len, CHAINS))
+    assert all(is_chain_item(i) == (ITEMS[i] not in EVERYDAY) for i in range(len(ITEMS)))
 
 
 def test_sessions_carry_the_planted_pattern():
@@ -59,8 +62,9 @@ def test_sessions_carry_the_planted_pattern():
     assert 0.75 < continues / len(s) < 0.85  # p_chain = 0.8
     with pytest.raises(ValueError, match="用户数"):
         make_sessions(0)
-    with pytest.raises(ValueError, match="会话长度"):
+    with pytest.raises(ValueError, match="session_len（会话长度）必须是不小于 4 的整数，实际是 2"):
         make_sessions(10, session_len=2)
+    assert make_sessions(3, session_len=np.int64(5)).shape == (3, 5)
 
 
 def test_split_users_partition(data):
@@ -75,22 +79,26 @@ def test_hit_rate_and_popularity():
     pop = popularity_scores(np.array([[0, 2, 2], [2, 1, 2]]), num_items=4)
     assert pop.tolist() == [1, 1, 4, 0]
     assert hit_rate(pop, [2, 3, 0], k=1) == pytest.approx(1 / 3)
-    with pytest.raises(ValueError, match="k 必须"):
-        hit_rate(scores, [1, 1], k=0)
     with pytest.raises(ValueError, match="数量必须相同"):
         hit_rate(scores, [1], k=1)
+    # numpy scores work like a tensor
+    assert hit_rate(scores.numpy(), [1, 1], k=1) == 0.5
+    assert hit_rate(np.zeros((2, 5)), [0, 3], k=5) == 1.0  # every item is in the top 5
 
 
-def test_parse_session_errors_in_chinese():
-    assert parse_session("手机，纸巾 手机壳", max_len=7) == [
-        ITEM_ID[n] for n in ("手机", "纸巾", "手机壳")
-    ]
-    with pytest.raises(ValueError, match="空"):
-        parse_session("  ", max_len=7)
-    with pytest.raises(ValueError, match="“冰箱”"):
-        parse_session("手机，冰箱", max_len=7)
-    with pytest.raises(ValueError, match="太长"):
-        parse_session("，".join(["纸巾"] * 8), max_len=7)
+@pytest.mark.parametrize(
+    "scores, targets, k, fragment",
+    [
+        (torch.zeros(2, 3), [1, 1], 0, "k 必须是 1 到 3 之间的整数，实际是 0"),
+        (torch.zeros(2, 3), [1, 1], 4, "k 必须是 1 到 3 之间的整数，实际是 4"),
+        (torch.zeros(2, 3), [1, 1], 1.0, "k 必须是 1 到 3 之间的整数"),
+        (torch.zeros(2, 3, 1), [1, 1], 1, "scores 的形状应为"),
+        (torch.zeros(2, 3), [[1, 1]], 1, "targets 的形状应为"),
+    ],
+)
+def test_hit_rate_rejects_bad_input_in_chinese(scores, targets, k, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        hit_rate(scores, targets, k=k)
 
 
 def test_sasrec_scores_are_dot_products_with_item_embeddings_and_causal():
@@ -123,6 +131,20 @@ def test_sasrec_attention_matches_torch_multihead_attention():
     assert torch.allclose(ours, theirs, atol=1e-12) and torch.allclose(w, w_ref, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        (dict(batch=0), "batch（批大小）必须是正整数，实际是 0"),
+        (dict(epochs=1.5), "epochs（训练轮数）必须是正整数"),
+        (dict(lr=-1), "lr（学习率）必须是有限的正数，实际是 -1"),
+        (dict(lr=float("nan")), "lr（学习率）必须是有限的正数"),
+    ],
+)
+def test_training_rejects_bad_settings_in_chinese(data, kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        train_sasrec(data[0][:50], **kwargs)
+
+
 def test_training_reproducible_and_returns_seconds(data):
     small = data[0][:200]
     a, ha, sa = train_sasrec(small, seed=1, epochs=2)
@@ -153,3 +175,8 @@ def test_recommend_for_a_phone_session(trained):
     assert "耳机" in r.top_items[:3]
     with pytest.raises(ValueError, match="空"):
         recommend(model, [])
+    assert recommend(model, np.array(session)).top_items == r.top_items  # a numpy session
+    assert len(recommend(model, session, k=len(ITEMS)).top_items) == len(ITEMS)
+    for k in (0, len(ITEMS) + 1, 100, 2.0):
+        with pytest.raises(ValueError, match=f"k（推荐几个）必须是 1 到 {len(ITEMS)} 之间的整数"):
+            recommend(model, session, k=k)

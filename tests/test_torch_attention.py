@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -80,10 +81,14 @@ def test_causal_mask_shape_and_values():
     assert torch.equal(m, expected)
 
 
-@pytest.mark.parametrize("bad", [0, -1, 2.0, "3"])
+@pytest.mark.parametrize("bad", [0, -1, 2.0, "3", True])
 def test_causal_mask_rejects_bad_length(bad):
     with pytest.raises(ValueError, match="seq_len 必须是正整数"):
         causal_mask(bad)
+
+
+def test_causal_mask_takes_numpy_integers():
+    assert torch.equal(causal_mask(np.int64(4)), causal_mask(4))
 
 
 def test_causal_mask_blocks_the_future():
@@ -177,6 +182,8 @@ def test_mha_cross_attention_matches_torch(bias):
     out, w = check_against_torch(ours, ref, query, memory, memory)
     assert out.shape == (B, TQ, D_MODEL)
     check_against_torch(ours, ref, query, memory, value)  # key and value differ
+    # value defaults to key (not to query): ours(query, memory) attends over memory
+    close(ours(query, memory)[0], ours(query, memory, memory)[0], atol=0)
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -236,8 +243,27 @@ def test_mha_split_merge_roundtrip():
 def test_d_model_not_divisible():
     with pytest.raises(ValueError, match="必须能被 num_heads（5）整除"):
         MultiHeadAttention(12, 5)
-    with pytest.raises(ValueError, match="整除"):
-        MultiHeadAttention(12, 0)
+
+
+@pytest.mark.parametrize(
+    "d_model, num_heads, fragment",
+    [
+        (4.0, 2, "d_model（向量维度）必须是正整数，实际是 4.0"),
+        (-4, 2, "d_model（向量维度）必须是正整数，实际是 -4"),
+        ("4", 2, "d_model（向量维度）必须是正整数"),
+        (0, 1, "d_model（向量维度）必须是正整数，实际是 0"),
+        (12, 0, "num_heads（头数）必须是正整数，实际是 0"),
+        (12, 2.0, "num_heads（头数）必须是正整数"),
+        (12, True, "num_heads（头数）必须是正整数"),
+    ],
+)
+def test_mha_rejects_bad_sizes(d_model, num_heads, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        MultiHeadAttention(d_model, num_heads)
+
+
+def test_mha_takes_numpy_integer_sizes():
+    assert MultiHeadAttention(np.int64(12), np.int64(3)).d_k == 4
 
 
 def test_mismatched_d_k():
@@ -295,6 +321,64 @@ def test_sdpa_wrong_rank_and_type():
         scaled_dot_product_attention(rand(4), rand(7, 4), rand(7, 6))
     with pytest.raises(TypeError, match="必须是 torch.Tensor"):
         scaled_dot_product_attention([[1.0]], rand(1, 1), rand(1, 1))
+
+
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_sdpa_rejects_integer_tensors(which):
+    qkv = [rand(5, 4), rand(7, 4), rand(7, 6)]
+    qkv[which] = torch.ones_like(qkv[which], dtype=torch.long)
+    hint = r"必须是浮点张量.*torch.int64.*\.float\(\) 或 \.double\(\)"
+    with pytest.raises(TypeError, match=hint):
+        scaled_dot_product_attention(*qkv)
+
+
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_sdpa_rejects_mixed_float_types(which):
+    qkv = [rand(5, 4), rand(7, 4), rand(7, 6)]  # float64
+    qkv[which] = qkv[which].float()
+    with pytest.raises(TypeError, match="q、k、v 的数据类型必须相同"):
+        scaled_dot_product_attention(*qkv)
+
+
+def test_sdpa_rejects_d_k_zero():
+    # Q Kᵀ would be all zeros and the scaling 0 / √0 = NaN: not an attention at all
+    with pytest.raises(ValueError, match="d_k（q 和 k 的最后一维）至少是 1"):
+        scaled_dot_product_attention(rand(5, 0), rand(7, 0), rand(7, 6))
+
+
+def test_sdpa_float32_still_matches_torch():
+    q, k, v = rand(5, 4).float(), rand(7, 4, seed=1).float(), rand(7, 6, seed=2).float()
+    out, _ = scaled_dot_product_attention(q, k, v)
+    assert out.dtype == torch.float32
+    close(out, F.scaled_dot_product_attention(q, k, v), atol=1e-6)
+
+
+def test_mha_forward_rejects_non_tensors_and_wrong_dtype():
+    ours, _ = make_pair()  # float64 weights
+    x = rand(B, TQ, D_MODEL)
+    with pytest.raises(TypeError, match="query 必须是 torch.Tensor，实际是 ndarray"):
+        ours(x.numpy())
+    with pytest.raises(TypeError, match="value 必须是 torch.Tensor，实际是 list"):
+        ours(x, x, x.tolist())
+    # a float32 input to a float64 module (the chapters call .double() on modules)
+    hint = r"query 的数据类型是 torch.float32.*用 \.double\(\) 或 \.float\(\)"
+    with pytest.raises(TypeError, match=hint):
+        ours(x.float())
+    with pytest.raises(TypeError, match="key 的数据类型是 torch.float32"):
+        ours(x, x.float())
+    with pytest.raises(TypeError, match="query 的数据类型是 torch.float64"):
+        MultiHeadAttention(D_MODEL, NUM_HEADS)(x)  # float32 module, float64 input
+
+
+@pytest.mark.parametrize(
+    "mask",
+    [[[True] * TQ] * TQ, torch.ones(TQ, TQ), causal_mask(TQ).numpy()],
+    ids=["list", "float tensor", "numpy"],
+)
+def test_mha_forward_rejects_non_bool_masks(mask):
+    ours, _ = make_pair()
+    with pytest.raises(TypeError, match="mask 必须是布尔张量"):
+        ours(rand(B, TQ, D_MODEL), mask=mask)
 
 
 @pytest.mark.parametrize(

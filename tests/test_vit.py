@@ -449,3 +449,65 @@ def test_train_vit_with_exercise_8s_big_patches():
     assert model.attention_maps()[0].shape == (3, 2, 5, 5)  # CLS + 4 patches
     with pytest.raises(ValueError, match="patch_keep"):
         train_vit(split, patch_size=4, patch_keep=10)  # only 4 patches to keep
+
+
+# --- bad input: the shared checks (utils._validate) -----------------------------------------
+
+VIT_BAD_CALLS = {
+    "patch size bool": (lambda: patchify(torch.zeros(1, 1, 8, 8), True), "patch_size（块的边长）"),
+    "embedding channels 0": (lambda: PatchEmbedding(0, 2, 8), "in_channels 必须是正整数"),
+    "image size float": (lambda: ViT(image_size=8.0), "image_size（图像边长）必须是正整数"),
+    "num classes 1": (lambda: ViT(num_classes=1), "num_classes（类别数）必须是不小于 2 的整数"),
+    "patch keep too big": (
+        lambda: ViT(patch_keep=17),
+        "patch_keep（训练时保留的块数）必须是 1 到 16 之间的整数，实际是 17",
+    ),
+    "drop keep 0": (
+        lambda: drop_patches(torch.zeros(2, 5, 4), 0),
+        "keep（保留的块数）必须是 1 到 4 之间的整数",
+    ),
+    "shift negative": (
+        lambda: random_shift(torch.zeros(1, 1, 8, 8), -1),
+        "max_shift（最大平移）必须是不小于 0 的整数",
+    ),
+    "train lr negative": (lambda: train_vit(lr=-1), "lr（学习率）必须是有限的正数，实际是 -1"),
+    "train lr nan": (lambda: train_vit(lr=float("nan")), "lr（学习率）必须是有限的正数"),
+    "train lr string": (lambda: train_vit(lr="0.01"), "lr（学习率）必须是有限的正数"),
+    "train seed negative": (lambda: train_vit(seed=-1), "seed 必须是不小于 0 的整数"),
+    "train batch 0": (lambda: train_vit(batch_size=0), "batch_size 必须是正整数"),
+    "train threads 0": (
+        lambda: train_vit(load_digits_split(), epochs=1, num_threads=0),
+        "num_threads（线程数）必须是正整数",
+    ),
+    "position similarity zero": (
+        lambda: position_similarity(torch.zeros(5, 4)),
+        "pos（位置向量）里有零向量",
+    ),
+}
+
+
+@pytest.mark.parametrize("call, fragment", VIT_BAD_CALLS.values(), ids=VIT_BAD_CALLS.keys())
+def test_bad_input_gives_chinese_message(call, fragment):
+    threads = torch.get_num_threads()
+    with pytest.raises(ValueError, match=fragment):
+        call()
+    assert torch.get_num_threads() == threads
+
+
+def test_cls_attention_layer_and_head_ranges_in_the_message():
+    model = ViT(d_model=16, num_heads=2, num_layers=2).eval()
+    images = torch.rand(1, 1, 8, 8)
+    with pytest.raises(ValueError, match="layer（层）必须是 -2 到 1 之间的整数，实际是 2"):
+        cls_attention(model, images, layer=2)
+    with pytest.raises(ValueError, match="head（头）必须是 0 到 1 之间的整数，实际是 2"):
+        cls_attention(model, images, head=2)
+    assert cls_attention(model, images, layer=-2, head=1).shape == (1, 4, 4)
+
+
+def test_position_similarity_with_one_zero_row_is_rejected():
+    pos = positional_encoding(17, 64).clone()
+    pos[0] = 0.0  # the CLS row is left out: no problem
+    assert position_similarity(pos).shape == (16, 16)
+    pos[5] = 0.0
+    with pytest.raises(ValueError, match="零向量"):
+        position_similarity(pos)

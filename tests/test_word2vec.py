@@ -18,7 +18,6 @@ from utils.word2vec import (
     nearest_neighbours,
     negative_distribution,
     pca_2d,
-    single_thread,
     skipgram_pairs,
     train_word2vec,
 )
@@ -116,7 +115,9 @@ def test_model_size_checks():
         ({"num_negatives": -1}, "num_negatives"),
         ({"batch_size": 1.5}, "batch_size"),
         ({"lr": float("nan")}, "lr"),
-        ({"lr": -1.0}, "lr"),
+        ({"lr": -1.0}, "lr（学习率）必须是有限的正数，实际是 -1.0"),
+        ({"lr": 0}, "lr（学习率）必须是有限的正数"),
+        ({"lr": "0.1"}, "lr（学习率）必须是有限的正数"),
     ],
 )
 def test_train_rejects_bad_settings(kwargs, fragment):
@@ -134,15 +135,6 @@ def test_training_is_seeded_and_restores_threads():
     np.testing.assert_array_equal(a.vectors, b.vectors)
     assert a.epoch_losses == b.epoch_losses
     assert not np.array_equal(a.vectors, c.vectors)
-
-
-def test_single_thread_restores_on_error():
-    before = torch.get_num_threads()
-    with pytest.raises(RuntimeError):
-        with single_thread():
-            assert torch.get_num_threads() == 1
-            raise RuntimeError("boom")
-    assert torch.get_num_threads() == before
 
 
 def test_loss_goes_down(trained):
@@ -190,6 +182,18 @@ def test_nearest_neighbours_against_torch(trained):
         nearest_neighbours(trained.vectors, trained.vocab, "猫", k=0)
     with pytest.raises(ValueError, match="两者应相等"):
         nearest_neighbours(trained.vectors[:10], trained.vocab, "猫")
+
+
+def test_nearest_neighbours_rejects_zero_vectors():
+    # it used to return the word itself with similarity nan
+    vocab = build_vocab([["a", "b", "c"]])
+    with pytest.raises(ValueError, match="vectors（词向量）里有零向量"):
+        nearest_neighbours(np.zeros((3, 2)), vocab, "a", k=2)
+    one_zero = np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    with pytest.raises(ValueError, match="零向量"):
+        nearest_neighbours(one_zero, vocab, "a", k=2)
+    [(word, sim)] = nearest_neighbours(one_zero[[0, 2, 0]], vocab, "a", k=1)
+    assert word == "c" and sim == pytest.approx(1.0)
 
 
 def test_group_similarity_checks(trained):

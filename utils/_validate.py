@@ -7,6 +7,9 @@ wrong thing sees at once what to fix.
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 
@@ -26,16 +29,68 @@ def as_matrix(name: str, a, *, rows: int | None = None, cols: int | None = None)
     return m
 
 
-def check_int(name: str, value, minimum: int = 1) -> int:
-    """一个不小于 ``minimum`` 的整数（不接受 True/False）。Return it as a Python int.
+def is_int(value) -> bool:
+    """一个整数（Python int 或 numpy 整数），但不是 True/False。"""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
-    Used by every ``utils`` function that takes a size, a count or a number of steps.
+
+def check_int(
+    name: str, value, minimum: int = 1, *, maximum: int | None = None, even: bool = False
+) -> int:
+    """一个在 [minimum, maximum] 里的整数（不接受 True/False）。Return it as a Python int.
+
+    Used by every ``utils`` function that takes a size, a count, a position or a number of
+    steps. ``maximum=None``: no upper bound; ``even=True``: the value must also be even
+    (the sinusoid's d_model, whose columns come in sin/cos pairs).
     """
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        need = "正整数" if minimum == 1 else f"不小于 {minimum} 的整数"
-        sep = "" if name.endswith("）") else " "  # "seq_len（序列长度）必须…", "d_model 必须…"
-        raise ValueError(f"{name}{sep}必须是{need}，实际是 {value!r}")
+    ok = (
+        is_int(value)
+        and value >= minimum
+        and (maximum is None or value <= maximum)
+        and not (even and value % 2)
+    )
+    if not ok:
+        kind = "偶数" if even else "整数"
+        if maximum is not None:
+            need = f" {minimum} 到 {maximum} 之间的{kind}"
+        elif minimum == 1 and not even:
+            need = "正整数"
+        else:
+            need = f"不小于 {minimum} 的{kind}"
+        raise ValueError(f"{name}{_sep(name)}必须是{need}，实际是 {value!r}")
     return int(value)
+
+
+def check_positive(name: str, value) -> float:
+    """一个有限的正数（学习率之类）。Return it as a Python float.
+
+    Rejects 0, negative numbers, NaN, inf, True/False and anything that is not a number.
+    """
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"{name}{_sep(name)}必须是有限的正数，实际是 {value!r}")
+    return float(value)
+
+
+def _sep(name: str) -> str:
+    """名字和“必须”之间的空格：d_model 必须…；seq_len（序列长度）必须…（括号后不加）。"""
+    return "" if name.endswith("）") else " "
+
+
+def check_nonzero_rows(name: str, norms) -> None:
+    """余弦相似度要除以每个向量的长度：拒绝零向量。``norms``: the rows' lengths (numpy or torch).
+
+    Every cosine similarity in the book calls this, so a zero vector gives the same message
+    everywhere instead of a table of NaN.
+    """
+    if bool((norms == 0).any()):
+        raise ValueError(
+            f"{name}{_sep(name)}里有零向量：零向量没有方向，余弦相似度（cosine similarity）没有定义"
+        )
 
 
 def check_finite(name: str, a) -> None:

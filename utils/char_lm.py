@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_int
+from ._threads import torch_threads
+from ._validate import check_int, check_positive
 from .positional_encoding import LearnedPositionalEmbedding
 from .torch_attention import causal_mask
 from .transformer import Encoder, TokenEmbedding
@@ -168,18 +169,22 @@ def train_char_lm(
         from .corpus import load_text
 
         text = load_text()
-    for name, v in (("steps", steps), ("batch", batch), ("block_size", block_size)):
+    for name, v in (
+        ("steps", steps),
+        ("batch", batch),
+        ("block_size", block_size),
+        ("log_every", log_every),
+    ):
         check_int(name, v)
+    check_positive("lr（学习率）", lr)
     vocab = CharVocab(text)
     train_text, _ = split_sentences(text, held_out=held_out, seed=seed)
     ids = torch.tensor(vocab.encode(train_text), dtype=torch.long)
     if len(ids) < block_size + 1:
         raise ValueError(f"训练文本太短（{len(ids)} 个字），至少要有 block_size+1 个字")
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    start = time.perf_counter()
-    try:
+    with torch_threads(1):
+        start = time.perf_counter()
         torch.manual_seed(seed)
         model = CharLM(
             len(vocab), d_model=d_model, num_heads=num_heads, num_layers=num_layers,
@@ -205,8 +210,6 @@ def train_char_lm(
                 history.losses.append(sum(running) / len(running))
                 running = []
         model.eval()
-    finally:
-        torch.set_num_threads(threads)
     return model, history, time.perf_counter() - start
 
 

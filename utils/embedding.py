@@ -17,7 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validate import as_matrix, check_int
+from ._threads import torch_threads
+from ._validate import as_matrix, check_int, check_nonzero_rows
+from .vit import patchify
 
 # ---------------------------------------------------------------- one-hot
 
@@ -54,8 +56,7 @@ def cosine_matrix(vectors) -> np.ndarray:
     """两两余弦相似度 cos(a, b) = a·b / (|a||b|)，(n, d) → (n, n)。"""
     m = as_matrix("vectors（向量）", vectors)
     norms = np.linalg.norm(m, axis=1, keepdims=True)  # (n, 1)
-    if (norms == 0).any():
-        raise ValueError("有零向量：零向量没有方向，余弦相似度没有定义")
+    check_nonzero_rows("vectors（向量）", norms)
     unit = m / norms  # (n, d)
     return unit @ unit.T  # (n, d) @ (d, n) -> (n, n)
 
@@ -164,15 +165,15 @@ def image_patches(image, patch: int) -> np.ndarray:
     """把一张 (H, W) 的图切成 patch×patch 的小块，每块展平成一个向量（ViT 的第一步）。
 
     返回 (num_patches, patch·patch)，按从左到右、从上到下的顺序。
+    The same cut as chapter 6's ``utils.vit.patchify``, for one single-channel image.
     """
     img = as_matrix("image（图像）", image)
     patch = check_int("patch（小块边长）", patch)
     h, w = img.shape
     if h % patch or w % patch:
         raise ValueError(f"图像大小 {h}×{w} 不能被小块边长 {patch} 整除")
-    # (H, W) -> (H/p, p, W/p, p) -> (H/p, W/p, p, p) -> (num_patches, p·p)
-    blocks = img.reshape(h // patch, patch, w // patch, patch).transpose(0, 2, 1, 3)
-    return blocks.reshape(-1, patch * patch)
+    images = torch.tensor(img)[None, None]  # (H, W) -> (batch=1, channels=1, H, W)
+    return patchify(images, patch)[0].numpy()  # (num_patches, p·p)
 
 
 def pca_project(x, k: int = 2) -> np.ndarray:
@@ -232,9 +233,7 @@ def factorise_ratings(
         raise ValueError("ratings 里已知的评分太少（至少要 2 个）")
     rank = check_int("rank（嵌入维度）", rank)
     steps = check_int("steps（迭代次数）", steps)
-    from .word2vec import single_thread
-
-    with single_thread():
+    with torch_threads(1):
         return _factorise(r, known, rank, steps, lr, l2, seed)
 
 

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import check_int
 from .numpy_attention import softmax
+
+
+def _check_d_ks(d_k_values) -> list:
+    d_k_values = list(d_k_values)
+    for d_k in d_k_values:
+        check_int("d_k（key/query 的维度）", d_k)
+    return d_k_values
 
 
 def dot_product_variance(d_k_values, *, n_samples: int = 10_000, seed: int = 0):
@@ -20,6 +28,8 @@ def dot_product_variance(d_k_values, *, n_samples: int = 10_000, seed: int = 0):
 
     Returns a list of dicts: d_k, mean, var, scaled_mean, scaled_var.
     """
+    d_k_values = _check_d_ks(d_k_values)
+    check_int("n_samples（样本数）", n_samples)
     rng = np.random.default_rng(seed)
     rows = []
     for d_k in d_k_values:
@@ -56,6 +66,9 @@ def softmax_saturation(d_k_values, *, n_keys: int = 8, n_samples: int = 2_000, s
 
     Returns a list of dicts: d_k, max_weight, grad, scaled_max_weight, scaled_grad.
     """
+    d_k_values = _check_d_ks(d_k_values)
+    check_int("n_keys（key 的个数）", n_keys)
+    check_int("n_samples（样本数）", n_samples)
     rng = np.random.default_rng(seed)
     rows = []
     for d_k in d_k_values:
@@ -72,19 +85,31 @@ def softmax_saturation(d_k_values, *, n_keys: int = 8, n_samples: int = 2_000, s
 
 
 def conv_output_depends_on(
-    num_layers: int, *, seq_len: int = 100, width: int = 3, out_pos: int = 0, in_pos: int = 99
+    num_layers: int,
+    *,
+    seq_len: int = 100,
+    width: int = 3,
+    out_pos: int = 0,
+    in_pos: int | None = None,
 ) -> bool:
     """堆 num_layers 层宽度为 width 的一维卷积后，位置 out_pos 的输出是否依赖位置 in_pos 的输入。
 
     Measured, not derived: the gradient of output[out_pos] with respect to the
     whole input, through a stack of all-ones convolutions (same padding).
     Each layer widens the receptive field by (width - 1) // 2 on each side.
+    ``in_pos=None`` means the last position, seq_len - 1.
     """
     import torch
     import torch.nn.functional as F
 
-    if num_layers < 0 or width < 1 or width % 2 == 0:
-        raise ValueError("num_layers 不能为负，width 必须是正奇数")
+    check_int("num_layers（卷积层数）", num_layers, 0)
+    check_int("seq_len（序列长度）", seq_len)
+    check_int("width（卷积核宽度）", width)
+    if width % 2 == 0:
+        raise ValueError(f"width（卷积核宽度）必须是正奇数（两边各看一样多），实际是 {width}")
+    in_pos = seq_len - 1 if in_pos is None else in_pos
+    check_int("out_pos（输出位置）", out_pos, 0, maximum=seq_len - 1)
+    check_int("in_pos（输入位置）", in_pos, 0, maximum=seq_len - 1)
     x = torch.zeros(
         1, 1, seq_len, dtype=torch.float64, requires_grad=True
     )  # (batch, channels, seq_len)

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ._threads import torch_threads
+from ._validate import check_int, check_positive
 from .transformer import Transformer
 
 MAX_NUMBER = 99_999
@@ -144,12 +146,7 @@ def chinese_to_int(text: str) -> int:
     if not isinstance(text, str):
         raise ValueError(f"输入必须是字符串，实际是 {type(text).__name__}")
     s = text.strip()
-    if not s:
-        raise ValueError("输入是空的：请输入一个中文数字，例如 三百零五")
-    bad = sorted({c for c in s if c not in NUMERAL_CHARS}, key=s.index)
-    if bad:
-        shown = "、".join(f"“{c}”" for c in bad)
-        raise ValueError(f"{shown}不是中文数字用字：只能用 {NUMERAL_CHARS}")
+    _check_numeral_chars(s)
     if len(s) > MAX_SOURCE_LEN:
         raise ValueError(f"太长了：最多 {MAX_SOURCE_LEN} 个字（本章的范围是 0 到 {MAX_NUMBER}）")
     n = _parse_loose(s)
@@ -164,6 +161,16 @@ def chinese_to_int(text: str) -> int:
             raise ValueError(f"“{s}”是口语的省略说法，本章只接受完整写法“{full}”")
         raise ValueError(f"“{s}”不是规范的中文数字写法，{n} 应写作“{int_to_chinese(n)}”")
     return n
+
+
+def _check_numeral_chars(s: str) -> None:
+    """``s`` 非空，且每个字都是中文数字用字（源词表 SRC_VOCAB 里的字）。"""
+    if not s:
+        raise ValueError("输入是空的：请输入一个中文数字，例如 三百零五")
+    bad = sorted({c for c in s if c not in NUMERAL_CHARS}, key=s.index)
+    if bad:
+        shown = "、".join(f"“{c}”" for c in bad)
+        raise ValueError(f"{shown}不是中文数字用字：只能用 {NUMERAL_CHARS}")
 
 
 def _parse_loose(s: str) -> int | None:
@@ -193,9 +200,26 @@ def _parse_loose(s: str) -> int | None:
 # --------------------------------------------------------------- tokens and data
 
 
+def _source_texts(texts) -> list[str]:
+    """一个中文数字或一串中文数字 → 列表；拒绝空的一批、空字符串和源词表以外的字。"""
+    if isinstance(texts, str):
+        texts = [texts]
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise ValueError(f"texts 必须是一个中文数字或一串中文数字，实际是 {texts!r}") from None
+    if not texts:
+        raise ValueError("texts 是空的：请至少给一个中文数字，例如 三百零五")
+    for t in texts:
+        if not isinstance(t, str):
+            raise ValueError(f"输入必须是字符串，实际是 {type(t).__name__}")
+        _check_numeral_chars(t)
+    return texts
+
+
 def encode_source(texts) -> torch.Tensor:
     """中文数字 → 源序列编号 (batch, T_src)，右侧补 0（<pad>）。"""
-    texts = [texts] if isinstance(texts, str) else list(texts)
+    texts = _source_texts(texts)
     t_src = max(len(t) for t in texts)
     rows = [[SRC_ID[c] for c in t] + [PAD_ID] * (t_src - len(t)) for t in texts]
     return torch.tensor(rows, dtype=torch.long)  # one tensor per batch: fast
@@ -364,12 +388,12 @@ def train_numeral_model(config: NumeralConfig | None = None, *, log_every: int =
     if unknown:
         raise ValueError(f"未知的超参数：{sorted(unknown)}")
     c = NumeralConfig(**{**c.__dict__, **overrides})
-    if c.steps < 1 or c.batch_size < 1:
-        raise ValueError(f"steps 和 batch_size 必须是正整数，实际是 {c.steps}、{c.batch_size}")
-    old_threads = torch.get_num_threads()
-    if c.num_threads:
-        torch.set_num_threads(c.num_threads)
-    try:
+    check_int("steps（训练步数）", c.steps)
+    check_int("batch_size（批大小）", c.batch_size)
+    check_int("warmup（预热步数）", c.warmup, 0)
+    check_int("log_every（每隔几步记一次损失）", log_every)
+    check_positive("lr（学习率）", c.lr)
+    with torch_threads(c.num_threads):
         train, heldout = split_numbers(seed=c.seed)
         sampler = NumeralSampler(train, seed=c.seed, zero_prob=c.zero_prob)
         model = make_model(c)
@@ -394,15 +418,14 @@ def train_numeral_model(config: NumeralConfig | None = None, *, log_every: int =
                 history.append({"step": step, "loss": float(loss.detach())})
         seconds = time.perf_counter() - start
         model.eval()
-    finally:
-        torch.set_num_threads(old_threads)
     return TrainResult(model, history, seconds, train, heldout)
 
 
 @torch.no_grad()
 def translate(model: Transformer, texts, *, batch_size: int = 1024) -> list[str]:
     """贪心解码（greedy decoding）：一批中文数字 → 数字串（逐个输出词）。"""
-    texts = [texts] if isinstance(texts, str) else list(texts)
+    texts = _source_texts(texts)
+    check_int("batch_size（批大小）", batch_size)
     out = []
     for i in range(0, len(texts), batch_size):
         src = encode_source(texts[i : i + batch_size])

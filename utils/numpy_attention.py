@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_matrix, check_finite
+from ._validate import as_matrix, check_int
 
 
 def softmax(scores, axis: int = -1) -> np.ndarray:
@@ -28,10 +28,21 @@ def softmax(scores, axis: int = -1) -> np.ndarray:
 
     Subtracting the maximum changes nothing mathematically (it cancels in the
     fraction) but keeps every exponent <= 0, so exp never overflows.
+    A score of −inf is allowed: that is how a mask hides a position (exp(−inf) = 0, its
+    weight is exactly 0). NaN and +inf are not, nor a row whose scores are all −inf.
     """
     s = np.asarray(scores, dtype=np.float64)
-    check_finite("scores", s)
-    z = s - s.max(axis=axis, keepdims=True)
+    if s.ndim == 0 or s.size == 0:
+        raise ValueError(f"scores（分数）不能是空的，也不能只是一个数，实际形状 {s.shape}")
+    check_int("axis", axis, -s.ndim, maximum=s.ndim - 1)
+    if np.isnan(s).any() or np.isposinf(s).any():
+        raise ValueError("scores（分数）含有 NaN 或 +inf，请检查输入（−inf 可以：表示被掩码遮住）")
+    s_max = s.max(axis=axis, keepdims=True)
+    if np.isneginf(s_max).any():
+        raise ValueError(
+            "scores（分数）中有一行全是 −inf（全被掩码遮住）：没有有限的最大值，softmax 无定义"
+        )
+    z = s - s_max
     e = np.exp(z)
     return e / e.sum(axis=axis, keepdims=True)
 
@@ -80,6 +91,9 @@ def attention_steps(x, w_query, w_key, w_value, *, scaled: bool = False) -> Atte
     w_query = as_matrix("w_query", w_query, rows=d_model)
     w_key = as_matrix("w_key", w_key, rows=d_model, cols=w_query.shape[1])
     w_value = as_matrix("w_value", w_value, rows=d_model)
+    for name, m in (("x（输入）", x), ("w_query（权重）", w_query), ("w_value（权重）", w_value)):
+        if m.size == 0:
+            raise ValueError(f"{name}不能是空的（至少一行一列），实际形状 {m.shape}")
 
     # 3) query, key, value：每个输入行乘以权重矩阵
     query = x @ w_query  # (n, d_model) @ (d_model, d_k) -> (n, d_k)

@@ -18,6 +18,7 @@ import time
 import torch
 from torch import nn
 
+from ._threads import torch_threads
 from ._validate import check_int
 from .torch_attention import MultiHeadAttention
 
@@ -147,13 +148,9 @@ def time_rnn_vs_attention(
     torch.manual_seed(seed)
     x = torch.randn(batch, seq_len, d_model)  # (batch, seq_len, d_model)
     rnn, attn = StepRNN(d_model), SelfAttentionLayer(d_model, num_heads)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         rnn_s = _best_time(rnn, x, repeats)
         attention_s = _best_time(attn, x, repeats)
-    finally:
-        torch.set_num_threads(threads)
     return {"rnn_s": rnn_s, "attention_s": attention_s, "ratio": rnn_s / attention_s}
 
 

@@ -19,15 +19,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._validate import check_int
+from ._validate import check_int, check_nonzero_rows, is_int
 
 
 def _check_sizes(seq_len, d_model, base=10000.0) -> None:
     check_int("seq_len（序列长度）", seq_len)
-    if not isinstance(d_model, int) or isinstance(d_model, bool) or d_model < 2 or d_model % 2:
-        raise ValueError(
-            f"d_model（向量维度）必须是不小于 2 的偶数（sin/cos 成对出现），实际是 {d_model!r}"
-        )
+    check_int("d_model（向量维度，sin/cos 成对出现）", d_model, 2, even=True)
     if not (isinstance(base, (int, float)) and math.isfinite(base) and base > 1):
         raise ValueError(f"base（底数，论文里是 10000）必须是大于 1 的有限数，实际是 {base!r}")
 
@@ -115,18 +112,12 @@ def _check_input(x, d_model: int, max_len: int) -> None:
 # Additions for chapter 4. They use the same formula (``_pe_rows``) as positional_encoding.
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
 def _check_pos(pos, name: str = "pos（位置）") -> int:
-    if not _is_int(pos) or pos < 0:
-        raise ValueError(f"{name}必须是不小于 0 的整数，实际是 {pos!r}")
-    return int(pos)
+    return check_int(name, pos, 0)
 
 
 def _check_pair(i, d_model: int) -> int:
-    if not _is_int(i) or not 0 <= i < d_model // 2:
+    if not is_int(i) or not 0 <= i < d_model // 2:
         raise ValueError(
             f"i（sin/cos 对的编号）必须是 0 到 d_model/2 − 1 = {d_model // 2 - 1} 之间的整数，"
             f"实际是 {i!r}"
@@ -153,7 +144,7 @@ def positional_encoding_at(
     identical to ``positional_encoding(max(positions) + 1, d_model)[positions]``.
     """
     _check_sizes(1, d_model, base)
-    if _is_int(positions):
+    if is_int(positions):
         positions = [positions]
     if isinstance(positions, torch.Tensor):
         if positions.dtype.is_floating_point or positions.dtype == torch.bool:
@@ -167,7 +158,7 @@ def positional_encoding_at(
         ) from None
     if not positions:
         raise ValueError("positions（位置）不能是空的")
-    pos = [_check_pos(p, "positions 中的每个位置") for p in positions]
+    pos = [_check_pos(p, "positions（每个位置）") for p in positions]
     return _pe_rows(torch.tensor(pos, dtype=torch.float64), d_model, base).to(dtype)
 
 
@@ -264,8 +255,7 @@ def similarity_matrix(pe, *, cosine: bool = False) -> torch.Tensor:
     s = pe @ pe.T  # (seq_len, d_model) @ (d_model, seq_len) -> (seq_len, seq_len)
     if cosine:
         norms = pe.norm(dim=1)  # (seq_len,)
-        if bool((norms == 0).any()):
-            raise ValueError("有一行是零向量，余弦相似度（cosine similarity）没有定义")
+        check_nonzero_rows("pe", norms)
         s = s / (norms.unsqueeze(1) * norms.unsqueeze(0))
     return s
 

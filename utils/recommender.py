@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_int
+from ._threads import torch_threads
+from ._validate import check_int, check_positive
 from .positional_encoding import LearnedPositionalEmbedding
 from .torch_attention import causal_mask
 from .transformer import Encoder
@@ -50,6 +51,8 @@ EVERYDAY: tuple[str, ...] = (
 )  # fmt: skip
 ITEMS: tuple[str, ...] = tuple(i for chain in CHAINS for i in chain) + EVERYDAY
 ITEM_ID = {name: i for i, name in enumerate(ITEMS)}
+# The chain items come first: ids 0 … NUM_CHAIN_ITEMS - 1 are chain items, the rest everyday.
+NUM_CHAIN_ITEMS = len(ITEMS) - len(EVERYDAY)
 
 
 def everyday_popularity(exponent: float = 1.0) -> np.ndarray:
@@ -59,7 +62,8 @@ def everyday_popularity(exponent: float = 1.0) -> np.ndarray:
 
 
 def is_chain_item(item: int) -> bool:
-    return 0 <= item < len(ITEMS) - len(EVERYDAY)
+    """物品 ``item`` 是否属于某条购买链（而不是日常用品）。"""
+    return 0 <= item < NUM_CHAIN_ITEMS
 
 
 def next_in_chain(item: int) -> int | None:
@@ -77,21 +81,16 @@ def make_sessions(
 ) -> np.ndarray:
     """生成 ``num_users`` 个用户的会话 (num_users, session_len)，元素是物品编号。"""
     check_int("num_users（用户数）", num_users)
-    longest = max(len(c) for c in CHAINS)
-    if not isinstance(session_len, int) or session_len < longest:
-        raise ValueError(
-            f"session_len（会话长度）必须是不小于 {longest} 的整数，实际是 {session_len!r}"
-        )
+    check_int("session_len（会话长度）", session_len, max(len(c) for c in CHAINS))
     if not 0.0 <= p_chain <= 1.0:
         raise ValueError(f"p_chain 必须在 [0, 1] 之间，实际是 {p_chain!r}")
     rng = np.random.default_rng(seed)
     pop = everyday_popularity()
-    offset = len(ITEMS) - len(EVERYDAY)
     sessions = np.empty((num_users, session_len), dtype=np.int64)
     for u in range(num_users):
         chain = CHAINS[rng.integers(len(CHAINS))]
         k = int(rng.integers(1, len(chain)))  # chain items seen before the last one
-        row = offset + rng.choice(len(EVERYDAY), size=session_len, p=pop)
+        row = NUM_CHAIN_ITEMS + rng.choice(len(EVERYDAY), size=session_len, p=pop)
         positions = np.sort(rng.choice(session_len - 1, size=k, replace=False))
         row[positions] = [ITEM_ID[n] for n in chain[:k]]  # in order, among everyday items
         if rng.random() < p_chain:
@@ -105,22 +104,6 @@ def split_users(sessions: np.ndarray, *, test_fraction: float = 0.2, seed: int =
     order = np.random.default_rng(seed).permutation(len(sessions))
     n_test = max(1, int(round(test_fraction * len(sessions))))
     return sessions[np.sort(order[n_test:])], sessions[np.sort(order[:n_test])]
-
-
-def parse_session(text: str, *, max_len: int) -> list[int]:
-    """把“手机，纸巾，手机壳”（逗号、顿号、空格或箭头分隔）解析成物品编号。"""
-    import re
-
-    parts = [p for p in re.split(r"[,，、;；\s→>]+", str(text).strip()) if p]
-    if not parts:
-        raise ValueError("会话是空的：请至少输入一个物品，例如 手机，纸巾，手机壳")
-    bad = [p for p in parts if p not in ITEM_ID]
-    if bad:
-        shown = "、".join(f"“{p}”" for p in bad[:5])
-        raise ValueError(f"这些不是商品目录里的物品：{shown}（可选物品见 ITEMS）")
-    if len(parts) > max_len:
-        raise ValueError(f"会话太长：最多 {max_len} 个物品，实际有 {len(parts)} 个")
-    return [ITEM_ID[p] for p in parts]
 
 
 class SASRec(nn.Module):
@@ -183,10 +166,11 @@ def train_sasrec(
     sessions = torch.as_tensor(np.asarray(train_sessions), dtype=torch.long)
     if sessions.dim() != 2 or sessions.shape[1] < 2:
         raise ValueError(f"会话的形状应为 (用户数, 会话长度 ≥ 2)，实际是 {tuple(sessions.shape)}")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    start = time.perf_counter()
-    try:
+    check_int("epochs（训练轮数）", epochs)
+    check_int("batch（批大小）", batch)
+    check_positive("lr（学习率）", lr)
+    with torch_threads(1):
+        start = time.perf_counter()
         torch.manual_seed(seed)
         model = SASRec(
             len(ITEMS), d_model=d_model, num_heads=num_heads, num_layers=num_layers,
@@ -210,8 +194,6 @@ def train_sasrec(
             history.epochs.append(epoch)
             history.losses.append(total / len(sessions))
         model.eval()
-    finally:
-        torch.set_num_threads(threads)
     return model, history, time.perf_counter() - start
 
 
@@ -231,13 +213,19 @@ def popularity_scores(train_sessions: np.ndarray, num_items: int = len(ITEMS)) -
 def hit_rate(scores: torch.Tensor, targets, k: int = 10) -> float:
     """HR@k：真实的下一个物品排在前 k 名中的会话所占比例。
 
-    scores: (batch, num_items) or (num_items,) (the same list for everybody); targets: (batch,).
+    scores: (batch, num_items) or (num_items,) (the same list for everybody), a tensor or a
+    numpy array; targets: (batch,).
     """
+    scores = torch.as_tensor(scores)
     targets = torch.as_tensor(np.asarray(targets), dtype=torch.long)
+    if scores.dim() not in (1, 2) or targets.dim() != 1:
+        raise ValueError(
+            "scores 的形状应为 (batch, num_items) 或 (num_items,)，targets 的形状应为 (batch,)，"
+            f"实际是 {tuple(scores.shape)} 与 {tuple(targets.shape)}"
+        )
     if scores.dim() == 1:
         scores = scores.expand(len(targets), -1)
-    if not isinstance(k, int) or not 1 <= k <= scores.shape[-1]:
-        raise ValueError(f"k 必须是 1 到 {scores.shape[-1]} 之间的整数，实际是 {k!r}")
+    check_int("k", k, 1, maximum=scores.shape[-1])
     if scores.shape[0] != len(targets):
         raise ValueError(f"打分有 {scores.shape[0]} 行，目标有 {len(targets)} 个，数量必须相同")
     top = scores.topk(k, dim=-1).indices  # (batch, k)
@@ -257,9 +245,11 @@ class Recommendation:
 @torch.no_grad()
 def recommend(model: SASRec, session: list[int], *, k: int = 10) -> Recommendation:
     """给一个会话（物品编号列表）推荐下一个物品，并记下是哪些历史物品在起作用。"""
+    session = list(session)
     if not session:
         raise ValueError("会话是空的：请至少给一个物品")
-    scores = model(torch.tensor([list(session)]))[0, -1]  # (num_items,)
+    check_int("k（推荐几个）", k, 1, maximum=model.num_items)
+    scores = model(torch.tensor([session]))[0, -1]  # (num_items,)
     probs = torch.softmax(scores, dim=-1)
     attn = model.attention(-1)[0, :, -1].mean(0)  # (num_heads, T) -> (T,) last query row
     top = torch.topk(probs, k)
@@ -277,5 +267,5 @@ def attention_on_chain_items(model: SASRec, sessions: np.ndarray, layer: int = -
     x = torch.as_tensor(np.asarray(sessions), dtype=torch.long)[:, :-1]  # (batch, T)
     model(x)
     attn = model.attention(layer)[:, :, -1].mean(1)  # (batch, num_heads, T) -> (batch, T)
-    chain = x < len(ITEMS) - len(EVERYDAY)  # (batch, T) True where a chain item
+    chain = x < NUM_CHAIN_ITEMS  # (batch, T) True where a chain item
     return (attn * chain).sum(1).mean().item(), chain.double().mean().item()

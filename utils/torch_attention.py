@@ -17,7 +17,7 @@ import math
 import torch
 from torch import nn
 
-from ._validate import check_finite
+from ._validate import check_finite, check_int
 
 
 def scaled_dot_product_attention(q, k, v, mask=None, *, scale: bool = True):
@@ -49,8 +49,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, *, scale: bool = True):
 
 def causal_mask(seq_len: int, device=None) -> torch.Tensor:
     """因果掩码（causal mask）：位置 i 只能看 j <= i。True = may attend; (seq_len, seq_len)."""
-    if not isinstance(seq_len, int) or seq_len < 1:
-        raise ValueError(f"seq_len 必须是正整数，实际是 {seq_len!r}")
+    seq_len = check_int("seq_len", seq_len)
     return torch.ones(seq_len, seq_len, dtype=torch.bool, device=device).tril()
 
 
@@ -63,7 +62,9 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, d_model: int, num_heads: int, *, bias: bool = True):
         super().__init__()
-        if num_heads < 1 or d_model % num_heads != 0:
+        check_int("d_model（向量维度）", d_model)
+        check_int("num_heads（头数）", num_heads)
+        if d_model % num_heads != 0:
             raise ValueError(
                 f"d_model（{d_model}）必须能被 num_heads（{num_heads}）整除，"
                 "每个头的维度 d_k = d_model // num_heads"
@@ -86,17 +87,33 @@ class MultiHeadAttention(nn.Module):
         return x.transpose(1, 2).reshape(batch, seq_len, self.d_model)
 
     def forward(self, query, key=None, value=None, mask=None):
-        """query: (batch, T_q, d_model); key, value: (batch, T_k, d_model), default = query.
+        """query: (batch, T_q, d_model); key, value: (batch, T_k, d_model).
 
+        key defaults to query (self-attention) and value defaults to key, so
+        ``mha(x)`` is self-attention and ``mha(x, memory)`` cross-attention over ``memory``.
+        All three must have the module's dtype (``.double()`` the module for float64 input).
+        mask: bool, True = may attend, one of
+            (T_q, T_k)                      the same mask for every sequence and head,
+            (batch, T_q, T_k)               one mask per sequence, shared by the heads,
+            (batch, num_heads, T_q, T_k)    or anything that broadcasts to it.
         Returns (output (batch, T_q, d_model), weights (batch, num_heads, T_q, T_k)).
         """
         key = query if key is None else key
         value = key if value is None else value
+        dtype = self.w_q.weight.dtype
         for name, t in (("query", query), ("key", key), ("value", value)):
+            _check_tensor(name, t)
             if t.dim() != 3 or t.shape[-1] != self.d_model:
                 raise ValueError(
                     f"{name} 的形状应为 (batch, seq_len, {self.d_model})，实际是 {tuple(t.shape)}"
                 )
+            if t.dtype != dtype:
+                raise TypeError(
+                    f"{name} 的数据类型是 {t.dtype}，本模块的权重是 {dtype}："
+                    "用 .double() 或 .float() 让两者一致"
+                )
+        if mask is not None:
+            _check_mask_type(mask)
         # 1) 投影并拆成多个头
         q = self.split_heads(self.w_q(query))  # (batch, num_heads, T_q, d_k)
         k = self.split_heads(self.w_k(key))  # (batch, num_heads, T_k, d_k)
@@ -135,24 +152,44 @@ class MultiHeadAttention(nn.Module):
         return self
 
 
+def _check_tensor(name: str, t) -> None:
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} 必须是 torch.Tensor，实际是 {type(t).__name__}")
+
+
 def _check_qkv(q, k, v) -> None:
     for name, t in (("q", q), ("k", k), ("v", v)):
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(f"{name} 必须是 torch.Tensor，实际是 {type(t).__name__}")
+        _check_tensor(name, t)
         if t.dim() < 2:
             raise ValueError(f"{name} 至少是二维 (seq_len, dim)，实际形状 {tuple(t.shape)}")
+        if not t.is_floating_point():
+            raise TypeError(
+                f"{name} 必须是浮点张量（如 torch.float32、torch.float64），实际是 {t.dtype}："
+                "整数张量请先用 .float() 或 .double() 转换"
+            )
         check_finite(name, t)
+    if not q.dtype == k.dtype == v.dtype:
+        raise TypeError(
+            f"q、k、v 的数据类型必须相同，实际是 q {q.dtype}、k {k.dtype}、v {v.dtype}："
+            "用 .double() 或 .float() 让它们一致"
+        )
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(
             f"q 和 k 的最后一维（d_k）必须相同才能做点积：q {tuple(q.shape)}，k {tuple(k.shape)}"
         )
+    if q.shape[-1] < 1:
+        raise ValueError(f"d_k（q 和 k 的最后一维）至少是 1，实际形状 q {tuple(q.shape)}")
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"k 和 v 的长度（T_k）必须相同：k {tuple(k.shape)}，v {tuple(v.shape)}")
 
 
-def _check_mask(mask, scores_shape) -> torch.Tensor:
+def _check_mask_type(mask) -> None:
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
         raise TypeError("mask 必须是布尔张量（torch.bool），True 表示允许关注")
+
+
+def _check_mask(mask, scores_shape) -> torch.Tensor:
+    _check_mask_type(mask)
     try:
         full = mask.expand(scores_shape)
     except RuntimeError:

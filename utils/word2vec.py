@@ -18,7 +18,6 @@ pairs with one gather and one batched dot product. Deterministic: one seeded
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,23 +25,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._validate import check_int
+from ._threads import torch_threads
+from ._validate import check_int, check_nonzero_rows, check_positive
 from .embedding import cosine_matrix, pca_project
-
-
-@contextmanager
-def single_thread():
-    """Run tiny tensor ops on one thread, then restore the thread count.
-
-    The ops here are far too small to gain from threads; on a busy 2-core machine two
-    threads waiting on each other made training ~8x slower (measured: 25 s vs 3 s).
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass
@@ -169,9 +154,10 @@ def train_word2vec(
     check_int("num_negatives（负样本个数）", num_negatives)
     check_int("epochs（训练轮数）", epochs)
     check_int("batch_size（批大小）", batch_size)
-    if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr（学习率）必须是正数，实际是 {lr!r}")
-    with single_thread():
+    check_positive("lr（学习率）", lr)
+    # One thread: the ops here are far too small to gain from threads; on a busy 2-core
+    # machine two threads waiting on each other made training ~8x slower (25 s vs 3 s).
+    with torch_threads(1):
         return _train(
             sentences, d_model, window, num_negatives, epochs, batch_size, lr, seed, min_count
         )
@@ -212,7 +198,9 @@ def nearest_neighbours(vectors, vocab: Vocab, word: str, k: int = 5) -> list[tup
     m = np.asarray(vectors, dtype=np.float64)
     if m.shape[0] != len(vocab):
         raise ValueError(f"vectors 有 {m.shape[0]} 行，词表有 {len(vocab)} 个词，两者应相等")
-    unit = m / np.linalg.norm(m, axis=1, keepdims=True)  # (vocab_size, d_model)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)  # (vocab_size, 1)
+    check_nonzero_rows("vectors（词向量）", norms)
+    unit = m / norms  # (vocab_size, d_model)
     sims = unit @ unit[i]  # (vocab_size,)
     sims[i] = -np.inf
     order = np.argsort(-sims, kind="stable")[: min(k, len(vocab) - 1)]
