@@ -8,15 +8,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
+# 127.0.0.1: only this computer; HOST=0.0.0.0 make serve lets the classroom network in.
+HOST   ?= 127.0.0.1
 
 .PHONY: install book serve lab test lint execute benchmark clean
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "需要 Python 3.11 或更新的版本 (needs Python >= 3.11)")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install -r requirements.txt -c constraints.txt
 	$(BIN)/python -m pip install --no-deps -e .
 	touch $(STAMP)
 
@@ -28,7 +30,7 @@ book: install
 
 serve:
 	@test -f _build/html/index.html || { echo "还没有构建网站：请先运行 make book"; exit 1; }
-	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+	$(BIN)/python -m http.server $(PORT) --bind $(HOST) --directory _build/html
 
 lab: install
 	$(BIN)/jupyter lab chapters/ $$([ "$$(id -u)" -eq 0 ] && echo --allow-root)
@@ -45,8 +47,9 @@ test: book lint
 execute: install
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace chapters/*.ipynb
 
+# make benchmark ARGS="--runs 1 --training" (see scripts/benchmark.py --help)
 benchmark: install
-	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python scripts/benchmark.py $(ARGS)
 
 clean:
 	rm -rf _build
