@@ -1,4 +1,4 @@
-"""第 5 章的静态网页（没有内核）：在 Chromium 里逐步查看生成 widget，核对显示的数字。
+"""第 5 章的静态网页（没有内核）：在 Chromium 里逐步查看生成 widget 和推荐 widget，核对显示的数字。
 
 Run on a build of the chapter (BOOK_HTML=... or _build/html). The expected numbers are
 recomputed here by training the chapter's model again (seeded, so identical).
@@ -12,6 +12,14 @@ from conftest import off_machine, open_page
 from utils.applications_widget import NUM_CHARS, PROMPTS
 from utils.char_lm import generation_steps, show_char, train_char_lm
 from utils.corpus import load_text
+from utils.recommender import (
+    make_sessions,
+    parse_items,
+    recommend,
+    split_users,
+    train_sasrec,
+)
+from utils.recommender_widget import PRESETS
 
 CHAPTER = "chapters/05_applications.html"
 
@@ -57,6 +65,53 @@ def test_generation_widget_steps_on_static_page(page, expected):
     # another prompt: the step slider stays where it is (jslink, no kernel)
     box.locator("select").first.select_option(label=f"3. {PROMPTS[2]}")
     _check_panel(page, box, expected[2], 3, PROMPTS[2])
+    assert not page.errors, page.errors
+    assert not off_machine(page.requests), off_machine(page.requests)
+
+
+@pytest.fixture(scope="module")
+def recommendations():
+    sessions = make_sessions(2500, session_len=8, p_chain=0.8, seed=0)
+    model = train_sasrec(split_users(sessions, test_fraction=0.2, seed=0)[0], seed=0)[0]
+    return [recommend(model, parse_items(text)) for text in PRESETS]
+
+
+def _wait_for_texts(page, box, wanted):
+    page.wait_for_function(
+        "([el, w]) => w.every(x => el.innerText.includes(x))",
+        arg=[box.element_handle(), wanted],
+        timeout=10_000,
+    )
+
+
+def test_recommender_widget_steps_on_static_page(page, recommendations):
+    open_page(page, CHAPTER)
+    box = page.locator(".book-rec").first
+    box.wait_for(state="visible", timeout=20_000)
+    box.scroll_into_view_if_needed()
+    first = recommendations[0]
+    _wait_for_texts(page, box, ["这个会话有 7 件物品", "会话里的物品", *first.session])
+    bars = box.locator(".lm-TabBar")
+    assert bars.count() == 1 + len(PRESETS)
+    assert all(not bars.nth(i).is_visible() for i in range(bars.count())), "tab bars must be hidden"
+
+    handle = box.locator(".widget-slider .noUi-handle").first
+    for layer in range(len(first.layer_attention)):  # one step per layer: its weights
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+        weights = [f"{a:.4f}" for a in first.layer_attention[layer]]
+        _wait_for_texts(page, box, [f"第 {layer + 1} 层的注意力权重", *weights])
+        assert "会话里的物品" not in box.inner_text()  # only the current step is rendered
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    top = [f"{p:.4f}" for p in first.top_probs[:5]]
+    _wait_for_texts(page, box, ["SASRec 的前 5 名", "流行度基线的前 5 名", "“充电宝”", *top])
+
+    # another session: the step slider stays on the last step (jslink, no kernel)
+    box.locator("select").first.select_option(index=3)
+    short = recommendations[3]
+    _wait_for_texts(page, box, ["“三脚架”", "注意", *[f"{p:.4f}" for p in short.top_probs[:5]]])
+    assert "“充电宝”" not in box.inner_text()
     assert not page.errors, page.errors
     assert not off_machine(page.requests), off_machine(page.requests)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -15,11 +17,14 @@ from utils.recommender import (
     NUM_CHAIN_ITEMS,
     SASRec,
     attention_on_chain_items,
+    chain_next,
+    chain_next_share,
     hit_rate,
     is_chain_item,
     make_sessions,
     next_in_chain,
     next_item_scores,
+    parse_items,
     popularity_scores,
     recommend,
     split_users,
@@ -180,3 +185,72 @@ def test_recommend_for_a_phone_session(trained):
     for k in (0, len(ITEMS) + 1, 100, 2.0):
         with pytest.raises(ValueError, match=f"k（推荐几个）必须是 1 到 {len(ITEMS)} 之间的整数"):
             recommend(model, session, k=k)
+
+
+def test_recommend_keeps_every_layers_attention_row(trained):
+    model = trained[0]
+    session = [ITEM_ID[n] for n in ("纸巾", "相机", "矿泉水", "存储卡")]
+    r = recommend(model, session)
+    assert r.layer_attention.shape == (len(model.encoder.layers), len(session))
+    assert np.allclose(r.layer_attention.sum(axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(r.layer_attention[-1], r.attention)
+    model(torch.tensor([session]))  # layer 0's row, straight from the encoder
+    first = model.attention(0)[0, :, -1].mean(0).numpy()
+    assert np.allclose(r.layer_attention[0], first)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "相机，纸巾，存储卡",
+        "相机,纸巾,存储卡",
+        " 相机 纸巾  存储卡 ",
+        "相机、纸巾；存储卡",
+        "相机 → 纸巾 → 存储卡",
+    ],
+)
+def test_parse_items_accepts_the_usual_separators(text):
+    assert parse_items(text) == [ITEM_ID["相机"], ITEM_ID["纸巾"], ITEM_ID["存储卡"]]
+
+
+@pytest.mark.parametrize(
+    "text, error, fragment",
+    [
+        ("", ValueError, "会话是空的"),
+        (" ，， ", ValueError, "会话是空的"),
+        ("相机，电视", ValueError, "不认识的物品：“电视”"),
+        ("手机，<b>x</b>", ValueError, "不认识的物品：“<b>x</b>”"),
+        ("，".join(["纸巾"] * 8), ValueError, "会话太长：有 8 件物品，最多 7 件"),
+        (["相机"], TypeError, "会话应是一段文字"),
+    ],
+)
+def test_parse_items_rejects_bad_input_in_chinese(text, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)):
+        parse_items(text)
+
+
+def test_parse_items_max_items():
+    assert len(parse_items("，".join(["纸巾"] * 8), max_items=8)) == 8
+    with pytest.raises(ValueError, match="max_items"):
+        parse_items("纸巾", max_items=0)
+
+
+def test_chain_next_is_the_next_item_after_the_last_chain_item():
+    ids = [ITEM_ID[n] for n in ("纸巾", "手机", "矿泉水", "手机壳", "零食")]
+    assert chain_next(ids) == ITEM_ID["耳机"]
+    assert chain_next([ITEM_ID["纸巾"], ITEM_ID["牙膏"]]) is None  # no chain item
+    assert chain_next([ITEM_ID["相机"], ITEM_ID["三脚架"]]) is None  # the chain has ended
+
+
+def test_chain_next_share_by_position(data):
+    train = data[0]
+    share = chain_next_share(train)
+    assert share.shape == (train.shape[1] - 1,)
+    # the generator puts the chain's next item last; earlier, only when chain items touch
+    assert share[-1] == pytest.approx(0.81, abs=0.01) and share[:-1].max() < 0.2
+    # by hand for one position: item 1 follows item 0 along a chain
+    by_hand = np.mean([next_in_chain(int(s[0])) == s[1] for s in train])
+    assert share[0] == pytest.approx(by_hand)
+    for bad in (np.zeros((0, 8), dtype=int), np.zeros((5, 1), dtype=int), np.zeros(8, dtype=int)):
+        with pytest.raises(ValueError, match="会话的形状"):
+            chain_next_share(bad)

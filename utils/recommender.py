@@ -19,6 +19,7 @@ the last chain item in the session can predict the next; popularity cannot.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -240,6 +241,7 @@ class Recommendation:
     attention: np.ndarray  # (len(session),) last layer, mean over heads, last query row
     top_items: list[str]
     top_probs: list[float]
+    layer_attention: np.ndarray  # (num_layers, len(session)): the same row in every layer
 
 
 @torch.no_grad()
@@ -251,14 +253,72 @@ def recommend(model: SASRec, session: list[int], *, k: int = 10) -> Recommendati
     check_int("k（推荐几个）", k, 1, maximum=model.num_items)
     scores = model(torch.tensor([session]))[0, -1]  # (num_items,)
     probs = torch.softmax(scores, dim=-1)
-    attn = model.attention(-1)[0, :, -1].mean(0)  # (num_heads, T) -> (T,) last query row
+    # each layer's (num_heads, T, T) -> the last query row, mean over heads -> (T,)
+    rows = [model.attention(i)[0, :, -1].mean(0) for i in range(len(model.encoder.layers))]
+    layer_attention = torch.stack(rows).numpy().astype(float)  # (num_layers, T)
     top = torch.topk(probs, k)
     return Recommendation(
         session=[ITEMS[i] for i in session],
-        attention=attn.numpy().astype(float),
+        attention=layer_attention[-1],
         top_items=[ITEMS[int(i)] for i in top.indices],
         top_probs=[float(p) for p in top.values],
+        layer_attention=layer_attention,
     )
+
+
+# Separators a reader may type between item names: Chinese and English commas, 、, arrows,
+# semicolons and any whitespace.
+_ITEM_SEPARATORS = re.compile(r"[，,、;；→\s]+")
+
+
+def parse_items(text: str, *, max_items: int = 7) -> list[int]:
+    """把读者输入的物品名（如 “相机，纸巾，存储卡”）变成物品编号列表，出错时给中文提示。
+
+    Names are separated by commas (，or ,), 、, arrows (→), semicolons or spaces. At most
+    ``max_items`` names: the chapter's model was trained on histories of 7 items, and the
+    position vectors beyond that were never trained.
+    """
+    check_int("max_items（最多几件）", max_items)
+    if not isinstance(text, str):
+        raise TypeError(f"会话应是一段文字（物品名用逗号隔开），实际是 {type(text).__name__}")
+    names = [n for n in _ITEM_SEPARATORS.split(text.strip()) if n]
+    if not names:
+        raise ValueError("会话是空的：请至少输入一件物品，物品名之间用逗号隔开")
+    unknown = [n for n in names if n not in ITEM_ID]
+    if unknown:
+        raise ValueError(
+            f"不认识的物品：{'、'.join(f'“{n}”' for n in unknown)}。"
+            f"可用的 {len(ITEMS)} 件物品是：{'、'.join(ITEMS)}"
+        )
+    if len(names) > max_items:
+        raise ValueError(
+            f"会话太长：有 {len(names)} 件物品，最多 {max_items} 件"
+            f"（模型训练时只见过 {max_items} 件的历史）"
+        )
+    return [ITEM_ID[n] for n in names]
+
+
+def chain_next(session: list[int]) -> int | None:
+    """会话里最后一件链条物品在链条上的下一件（埋进数据的规律给出的“正确答案”）；没有则 None。"""
+    chain_items = [i for i in session if is_chain_item(i)]
+    return next_in_chain(chain_items[-1]) if chain_items else None
+
+
+def chain_next_share(sessions: np.ndarray) -> np.ndarray:
+    """在每个位置上，下一件恰好是“链条的下一件”（``chain_next`` of the items so far）的会话比例。
+
+    sessions (num_users, session_len) -> (session_len - 1,): entry t - 1 is the share of
+    sessions whose item t (counting from 0) is ``chain_next(session[:t])``. The generator
+    puts the chain's next item at the last position, so the last entry is large and the
+    others small: what the model learns depends on the position it predicts for.
+    """
+    sessions = np.asarray(sessions)
+    if sessions.ndim != 2 or sessions.shape[1] < 2 or len(sessions) == 0:
+        raise ValueError(f"会话的形状应为 (用户数 ≥ 1, 会话长度 ≥ 2)，实际是 {sessions.shape}")
+    hits = [
+        [chain_next(list(s[:t])) == s[t] for s in sessions] for t in range(1, sessions.shape[1])
+    ]
+    return np.mean(hits, axis=1)  # (session_len - 1,)
 
 
 @torch.no_grad()

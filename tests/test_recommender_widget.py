@@ -1,0 +1,132 @@
+"""第 5 章的推荐 widget（utils/recommender_widget.py）：预先算好的面板、jslink、出错时保留原状。"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ipywidgets.widgets.widget_link import Link
+
+from utils.recommender import (
+    ITEMS,
+    chain_next_share,
+    make_sessions,
+    parse_items,
+    popularity_scores,
+    recommend,
+    split_users,
+    train_sasrec,
+)
+from utils.recommender_widget import PRESETS, RecommenderStepper, render_step, step_labels
+
+
+@pytest.fixture(scope="module")
+def train():
+    sessions = make_sessions(2500, session_len=8, p_chain=0.8, seed=0)
+    return split_users(sessions, test_fraction=0.2, seed=0)[0]
+
+
+@pytest.fixture(scope="module")
+def model(train):
+    return train_sasrec(train, seed=0)[0]  # the chapter's model (about 2 s)
+
+
+@pytest.fixture
+def stepper(model, train):
+    return RecommenderStepper(model, train)
+
+
+def _texts(stepper, i):
+    return [p.value for p in stepper.panels[i]]
+
+
+def test_every_step_of_every_session_is_precomputed(model, stepper):
+    num_layers = len(model.encoder.layers)
+    assert len(stepper.panels) == len(PRESETS)
+    assert all(len(row) == num_layers + 2 for row in stepper.panels)
+    assert list(stepper.step_slider.options) == step_labels(num_layers)
+    for i, text in enumerate(PRESETS):
+        trace = stepper.traces[i]
+        assert trace.session == parse_items(text)
+        panels = _texts(stepper, i)
+        assert panels == [render_step(trace, t) for t in range(num_layers + 2)]
+        r = recommend(model, parse_items(text))
+        for name in r.session:  # step 1: every item, with its id
+            assert f"<th>{name}</th><td>{ITEMS.index(name)}</td>" in panels[0]
+        for layer in range(num_layers):  # steps 2..: that layer's weights
+            for a in r.layer_attention[layer]:
+                assert f"{a:.4f}" in panels[1 + layer]
+        for name, p in zip(r.top_items[:5], r.top_probs[:5], strict=True):  # last: the top 5
+            assert name in panels[-1] and f"{p:.4f}" in panels[-1]
+        assert "流行度基线的前 5 名" in panels[-1] and "3510" in panels[-1]  # 纸巾's count
+
+
+def test_the_panels_say_what_the_chain_expects(stepper, train):
+    last = [_texts(stepper, i)[-1] for i in range(len(PRESETS))]
+    assert "下一件应是 <b>“充电宝”</b>" in last[0]
+    assert "模型把它排在第 <b>1</b> 名" in last[0]
+    assert "下一件应是 <b>“咖啡豆”</b>" in last[1]
+    assert "没有链条物品" in last[2]  # 纸巾，矿泉水，牙膏
+    # the short camera session: the model predicts item 5, rarely a chain's next in training
+    share = chain_next_share(train)
+    assert "下一件应是 <b>“三脚架”</b>" in last[3]
+    assert f"只占 {share[3]:.1%}" in last[3] and f"却占 {share[-1]:.1%}" in last[3]
+    assert all("<b>注意</b>" not in text for text in last[:3])
+
+
+def test_popularity_baseline_comes_from_the_training_sessions(stepper, train):
+    assert np.array_equal(stepper.popularity, popularity_scores(train).numpy())
+
+
+def test_controls_are_linked_in_the_browser(stepper):
+    links = stepper._links
+    assert all(isinstance(link, Link) for link in links)
+    assert links[0].source == (stepper.session_picker, "index")
+    assert links[0].target == (stepper.session_tabs, "selected_index")
+    assert len(links) == 1 + len(PRESETS)
+    assert all(link.source == (stepper.step_slider, "index") for link in links[1:])
+    assert "book-rec" in stepper.widget._dom_classes
+    assert "book-hidden-tabs" in stepper.widget.children[0].value
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("", "会话是空的"),
+        ("   ", "会话是空的"),
+        ("相机，电视", "不认识的物品：“电视”"),
+        ("，".join(["纸巾"] * 8), "会话太长"),
+        ("<script>", "&lt;script&gt;"),
+    ],
+)
+def test_bad_input_shows_chinese_message_and_keeps_panels(stepper, bad, message):
+    before = [_texts(stepper, i) for i in range(len(PRESETS))]
+    options = stepper.session_picker.options
+    assert stepper.set_session(bad) is False
+    assert message in stepper.message.value
+    assert "book-msg-err" in stepper.message.value and "<script>" not in stepper.message.value
+    assert [_texts(stepper, i) for i in range(len(PRESETS))] == before
+    assert stepper.session_picker.options == options
+
+
+def test_good_input_replaces_the_selected_session(model, stepper):
+    others = _texts(stepper, 0)
+    stepper.session_picker.index = 2
+    assert stepper.set_session(" 吉他、纸巾 ") is True
+    assert stepper.traces[2].session == parse_items("吉他，纸巾")
+    assert _texts(stepper, 2) == [render_step(stepper.traces[2], t) for t in range(4)]
+    assert _texts(stepper, 0) == others
+    assert stepper.session_picker.index == 2
+    assert stepper.session_picker.options[2] == "3. 吉他，纸巾"
+    top = recommend(model, parse_items("吉他，纸巾")).top_items[:3]
+    assert stepper.message.value == (
+        f'<span class="book-msg-ok">✓ 已重新计算：推荐前 3 名是 {"、".join(top)}</span>'
+    )
+    # the editor is wired to set_session
+    stepper.editor.value = "电视"
+    assert "不认识的物品：“电视”" in stepper.message.value
+    assert "book-msg-err" in stepper.message.value
+
+
+def test_bad_training_sessions_are_refused(model):
+    with pytest.raises(ValueError, match="会话的形状"):
+        RecommenderStepper(model, np.zeros(8, dtype=int))
