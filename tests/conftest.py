@@ -27,7 +27,8 @@ def chromium_path() -> str:
     )
     if not path:
         pytest.fail(
-            "找不到 Chromium。请安装（Debian/Ubuntu：sudo apt-get install chromium），"
+            "找不到 Chromium。请安装（Debian：sudo apt-get install chromium；"
+            "Ubuntu：sudo snap install chromium），"
             "或用环境变量 CHROMIUM=/path/to/chromium 指定。"
         )
     return path
