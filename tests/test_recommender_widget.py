@@ -17,6 +17,7 @@ from utils.recommender import (
     train_sasrec,
 )
 from utils.recommender_widget import PRESETS, RecommenderStepper, render_step, step_labels
+from utils.stepper import shade
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +131,9 @@ def test_good_input_replaces_the_selected_session(model, stepper):
 def test_bad_training_sessions_are_refused(model):
     with pytest.raises(ValueError, match="会话的形状"):
         RecommenderStepper(model, np.zeros(8, dtype=int))
+
+
+def test_shade_maps_weights_to_white_through_blue():
+    assert shade(0.0) == "rgb(255,255,255)" and shade(1.0) == "rgb(59,130,246)"
+    assert shade(-0.5) == shade(0.0) and shade(3.0) == shade(1.0)  # clipped to [0, 1]
+    assert shade(np.float32(0.5)) == "rgb(157,192,250)"

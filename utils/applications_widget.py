@@ -17,7 +17,15 @@ import html
 import ipywidgets as W
 
 from .char_lm import CharLM, GenStep, generation_steps, show_char
-from .stepper import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html, step_slider
+from .stepper import (
+    BASE_STYLE,
+    error_html,
+    hidden_tabs,
+    link_index,
+    ok_html,
+    shade,
+    step_slider,
+)
 
 PROMPTS = ("我喜欢", "今天天气", "杭州是")
 NUM_CHARS = 10
@@ -34,19 +42,12 @@ STYLE = """<style>
 </style>"""
 
 
-def _shade(weight: float) -> str:
-    """Attention weight -> a background colour from white (0) to blue (1)."""
-    w = min(max(weight, 0.0), 1.0)
-    r, g, b = (int(255 - (255 - c) * w) for c in (59, 130, 246))
-    return f"rgb({r},{g},{b})"
-
-
 def render_step(steps: list[GenStep], t: int, prompt: str) -> str:
     """第 t 步（从 0 数）的 HTML 面板。"""
     step = steps[t]
     esc = html.escape
     cells = "".join(
-        f'<span style="background:{_shade(a)}">{esc(show_char(c))}</span>'
+        f'<span style="background:{shade(a)}">{esc(show_char(c))}</span>'
         for c, a in zip(step.context, step.attention, strict=True)
     )
     nxt = esc(show_char(step.chosen))

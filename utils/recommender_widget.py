@@ -28,7 +28,15 @@ from .recommender import (
     popularity_scores,
     recommend,
 )
-from .stepper import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html, step_slider
+from .stepper import (
+    BASE_STYLE,
+    error_html,
+    hidden_tabs,
+    link_index,
+    ok_html,
+    shade,
+    step_slider,
+)
 
 # Sessions the widget opens with: a test user's 7 items (the chain 手机 → 手机壳 → 耳机 has
 # only 充电宝 left), a chain that has only begun (咖啡机) among everyday items, a session with
@@ -53,13 +61,6 @@ STYLE = """<style>
 .rec-items span.rec-chain { border: 2px solid #b45309; }
 .rec-items span.rec-query { outline: 2px dashed #1d4ed8; }
 </style>"""
-
-
-def _shade(weight: float) -> str:
-    """Attention weight -> a background colour from white (0) to blue (1)."""
-    w = min(max(weight, 0.0), 1.0)
-    r, g, b = (int(255 - (255 - c) * w) for c in (59, 130, 246))
-    return f"rgb({r},{g},{b})"
 
 
 def _kind(item: int) -> str:
@@ -107,7 +108,7 @@ def _chips(trace: RecTrace, weights: np.ndarray | None) -> str:
         classes = ["rec-chain"] if is_chain_item(item) else []
         if t == len(trace.session) - 1:
             classes.append("rec-query")
-        style = f' style="background:{_shade(weights[t])}"' if weights is not None else ""
+        style = f' style="background:{shade(weights[t])}"' if weights is not None else ""
         spans.append(f'<span class="{" ".join(classes)}"{style}>{esc(name)}</span>')
     return f'<div class="rec-items">{"".join(spans)}</div>'
 

@@ -68,6 +68,13 @@ def link_index(control, tabs: W.Tab) -> W.Link:
     return W.jslink((control, "index"), (tabs, "selected_index"))
 
 
+def shade(weight: float) -> str:
+    """A weight in [0, 1] (clipped) -> a CSS background colour from white (0) to blue (1)."""
+    w = min(max(float(weight), 0.0), 1.0)
+    r, g, b = (int(255 - (255 - c) * w) for c in (59, 130, 246))
+    return f"rgb({r},{g},{b})"
+
+
 def ok_html(message: str) -> str:
     """A green confirmation line; ``message`` is escaped."""
     return f'<span class="book-msg-ok">✓ {html.escape(str(message))}</span>'
