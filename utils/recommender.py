@@ -304,6 +304,14 @@ def chain_next(session: list[int]) -> int | None:
     return next_in_chain(chain_items[-1]) if chain_items else None
 
 
+def check_sessions(sessions) -> np.ndarray:
+    """会话表 (用户数 ≥ 1, 会话长度 ≥ 2) 的物品编号，作为 numpy 数组返回；形状不对时给中文提示。"""
+    sessions = np.asarray(sessions)
+    if sessions.ndim != 2 or sessions.shape[1] < 2 or len(sessions) == 0:
+        raise ValueError(f"会话的形状应为 (用户数 ≥ 1, 会话长度 ≥ 2)，实际是 {sessions.shape}")
+    return sessions
+
+
 def chain_next_share(sessions: np.ndarray) -> np.ndarray:
     """在每个位置上，下一件恰好是“链条的下一件”（``chain_next`` of the items so far）的会话比例。
 
@@ -312,9 +320,7 @@ def chain_next_share(sessions: np.ndarray) -> np.ndarray:
     puts the chain's next item at the last position, so the last entry is large and the
     others small: what the model learns depends on the position it predicts for.
     """
-    sessions = np.asarray(sessions)
-    if sessions.ndim != 2 or sessions.shape[1] < 2 or len(sessions) == 0:
-        raise ValueError(f"会话的形状应为 (用户数 ≥ 1, 会话长度 ≥ 2)，实际是 {sessions.shape}")
+    sessions = check_sessions(sessions)
     hits = [
         [chain_next(list(s[:t])) == s[t] for s in sessions] for t in range(1, sessions.shape[1])
     ]

@@ -22,8 +22,9 @@ from .recommender import (
     ITEMS,
     SASRec,
     chain_next,
-    chain_next_share,
+    check_sessions,
     is_chain_item,
+    next_in_chain,
     parse_items,
     popularity_scores,
     recommend,
@@ -75,16 +76,16 @@ def _rank(scores: np.ndarray, item: int) -> int:
 class RecTrace:
     """One session, everything the panels show: the recommendation over all items, the
     popularity counts, the item the planted chain says comes next (or None), and the
-    training data's ``chain_next_share`` by position."""
+    training sessions (to count where that item occurred)."""
 
-    def __init__(self, model: SASRec, session: list[int], popularity, position_share):
+    def __init__(self, model: SASRec, session: list[int], popularity, train: np.ndarray):
         self.session = list(session)
         self.rec = recommend(model, self.session, k=model.num_items)  # every item, ranked
         self.probs = np.zeros(model.num_items)
         for name, p in zip(self.rec.top_items, self.rec.top_probs, strict=True):
             self.probs[ITEMS.index(name)] = p
         self.popularity = popularity  # (num_items,) counts in the training sessions
-        self.position_share = position_share  # (session_len - 1,)
+        self.train = train  # (num_users, session_len) the training sessions
         self.expected = chain_next(self.session)
 
     @property
@@ -197,14 +198,21 @@ def _recommend_panel(trace: RecTrace) -> str:
             f"模型把它排在第 <b>{_rank(trace.probs, trace.expected)}</b> 名（共 {len(ITEMS)} 件），"
             f"流行度基线排在第 <b>{_rank(trace.popularity, trace.expected)}</b> 名。"
         )
-        n, share = len(trace.session), trace.position_share
-        if n < len(share) and _rank(trace.probs, trace.expected) > 1:
-            # the model predicts item n + 1, where the training data rarely has the chain's next
+        n, length = len(trace.session), trace.train.shape[1]
+        earlier = int((trace.train[:, :-1] == trace.expected).sum())
+        if n < length - 1 and earlier == 0:
+            # the model predicts item n + 1, but in training this item only ever came last
+            last = int((trace.train[:, -1] == trace.expected).sum())
+            why = (
+                "（它是链条的最后一件，生成数据时只会放在最后）"
+                if next_in_chain(trace.expected) is None
+                else ""
+            )
             verdict += (
                 f"</p><p><b>注意</b>：这个会话只有 {n} 件，模型预测的是第 {n + 1} 件。"
-                f"训练数据里，第 {n + 1} 件恰好是链条下一件的会话只占 {share[n - 1]:.1%}，"
-                f"第 {len(share) + 1} 件却占 {share[-1]:.1%}。这个规律和位置有关，模型也学到了，"
-                f"所以这里它更相信日常用品。在前面补几件日常用品、凑满 {len(share)} 件再试试。"
+                f"训练会话里，“{esc(expected)}”作为第 {length} 件出现了 {last} 次，"
+                f"在前 {length - 1} 件里一次也没有{why}。模型也学到了这个和位置有关的规律。"
+                f"在前面补几件日常用品、凑满 {length - 1} 件再试试。"
             )
     return (
         "<p>最后一个位置的输出向量 h 与每件物品的嵌入做点积，得到 "
@@ -230,15 +238,15 @@ class RecommenderStepper:
     """逐步查看一次推荐。``display(RecommenderStepper(model, train_sessions).widget)``。
 
     ``train_sessions``: the sessions the model was trained on (num_users, session_len): the
-    popularity baseline and the by-position statistics come from them.
+    popularity baseline and the counts of where an item occurred come from them.
     ``sessions``: the preset sessions, as text (``parse_items``) or lists of item ids.
     """
 
     def __init__(self, model: SASRec, train_sessions, sessions=PRESETS):
         self.model = model
-        self.position_share = chain_next_share(train_sessions)  # checks the shape first
-        self.popularity = popularity_scores(train_sessions, model.num_items).numpy()
-        self.max_items = len(self.position_share)  # the history length the model trained on
+        self.train = check_sessions(train_sessions)
+        self.popularity = popularity_scores(self.train, model.num_items).numpy()
+        self.max_items = self.train.shape[1] - 1  # the history length the model trained on
         self.traces = [self._trace(parse_items(s) if isinstance(s, str) else s) for s in sessions]
         if not self.traces:
             raise ValueError("至少需要一个会话")
@@ -288,7 +296,7 @@ class RecommenderStepper:
         self.widget.add_class("book-rec")
 
     def _trace(self, session) -> RecTrace:
-        return RecTrace(self.model, list(session), self.popularity, self.position_share)
+        return RecTrace(self.model, list(session), self.popularity, self.train)
 
     def _labels(self) -> list[str]:
         return [session_label(i, t) for i, t in enumerate(self.traces)]
