@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
-from utils.architecture_plot import draw_architecture, trace_shapes  # noqa: E402
+from utils.architecture_plot import SKIP_COLOR, draw_architecture, trace_shapes  # noqa: E402
 from utils.numerals import encode_source, encode_target, make_model  # noqa: E402
 from utils.plotting import use_chinese_font  # noqa: E402
 
@@ -48,6 +48,26 @@ def test_drawing_has_every_layer_and_cross_attention_arrow(num_layers, norm_firs
         and matplotlib.colors.to_hex(p.get_edgecolor()) == "#b91c1c"
     ]
     assert len(red) == 1 + num_layers
+    # the residual path: one skip arrow per sublayer (encoder 2, decoder 3) in the left
+    # panel, each from below the sublayer group up into its "残差相加" box
+    left = fig.axes[0]
+    skips = [
+        p
+        for p in left.patches
+        if isinstance(p, FancyArrowPatch)
+        and matplotlib.colors.to_hex(p.get_edgecolor()) == SKIP_COLOR
+    ]
+    assert len(skips) == 5
+    residual_ys = sorted(
+        t.get_position()[1] for t in left.texts if t.get_text().startswith("残差相加")
+    )
+    assert len(residual_ys) == 5
+    # path: start below the group -> right -> up -> left into the box (then the head)
+    turns = sorted(p.get_path().vertices[2][1] for p in skips)
+    assert turns == pytest.approx(residual_ys)
+    for p in skips:
+        start, turn = p.get_path().vertices[0], p.get_path().vertices[2]
+        assert start[1] < turn[1]  # goes up, from below the group
     plt.close(fig)
 
 

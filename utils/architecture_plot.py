@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path
 
 from .transformer import Transformer
 
@@ -23,6 +24,7 @@ COLORS = {
     "out": "#ddd6fe",  # linear + softmax
     "io": "#ffffff",
 }
+SKIP_COLOR = "#047857"  # the residual (skip) path around each sublayer
 
 
 def _box(ax, x, y, w, h, text, kind, *, fontsize=10, lw=1.2):
@@ -86,8 +88,10 @@ def draw_architecture(num_layers: int = 2, *, norm_first: bool = False):
     ``norm_first`` chooses where the "残差 + 层归一化" boxes sit: after each sublayer
     (post-norm, the paper) or before it (pre-norm). A pre-norm stack also ends with one
     more LayerNorm (``Encoder.norm`` / ``Decoder.norm``), drawn as a "最后的层归一化" box
-    above each stack in both panels; the post-norm drawing has no such box. Returns the
-    figure.
+    above each stack in both panels; the post-norm drawing has no such box. In the left
+    panel a green arrow (``SKIP_COLOR``) draws each residual path: from below a sublayer
+    group (below its LayerNorm, for pre-norm) into that group's "残差相加" box. Returns
+    the figure.
     """
     num_layers = _check_layers(num_layers)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 7.2), gridspec_kw={"width_ratios": [1.45, 1]})
@@ -113,12 +117,35 @@ def _sublayers(norm_first, names):
     return out
 
 
+def _skip(ax, x, ys, w, h, step, group):
+    """Draw the residual path of every sublayer group: from just below the group's first
+    box (the sublayer for post-norm, its LayerNorm for pre-norm) out to the right side,
+    up, and into the group's "残差相加" box. ``ys`` are the box centres, bottom to top,
+    in groups of ``group`` boxes ending with the 残差相加 box."""
+    side = x + w / 2 + 0.14
+    for first in range(0, len(ys), group):
+        y_from = ys[first] - h / 2 - (step - h) / 2
+        y_to = ys[first + group - 1]
+        ax.plot([x], [y_from], "o", color=SKIP_COLOR, ms=3.5)
+        verts = [(x, y_from), (side, y_from), (side, y_to), (x + w / 2 + 0.03, y_to)]
+        codes = [Path.MOVETO] + [Path.LINETO] * 3
+        ax.add_patch(
+            FancyArrowPatch(
+                path=Path(verts, codes),
+                arrowstyle="-|>",
+                mutation_scale=10,
+                color=SKIP_COLOR,
+                lw=1.3,
+            )
+        )
+
+
 FINAL_NORM = "最后的层归一化"  # pre-norm only: the LayerNorm after the last layer of a stack
 
 
 def _draw_one_layer(ax, norm_first):
     enc_x, dec_x, w, h = 2.5, 7.7, 3.4, 0.46
-    step = 0.62 if norm_first else 0.72
+    step = 0.67 if norm_first else 0.72
     # pre-norm: a final LayerNorm box between the N× frame and what comes after it
     final_y, extra = 1.55, (0.8 if norm_first else 0.0)
     # --- inputs, embeddings, positional encoding (bottom) ---
@@ -139,6 +166,8 @@ def _draw_one_layer(ax, norm_first):
         _box(ax, enc_x, y, w, h, text, kind)
     for a, b in zip(ys, ys[1:], strict=False):
         _arrow(ax, (enc_x, a + h / 2), (enc_x, b - h / 2))
+    group = 3 if norm_first else 2  # boxes per sublayer, ending with 残差相加
+    _skip(ax, enc_x, ys, w, h, step, group)
     memory_y = ys[-1] + 1.6 + extra
     _box(ax, enc_x, memory_y, w, h, "编码器输出 memory", "io")
     _arrow(ax, _stack_top(ax, enc_x, ys[-1], w, h, norm_first, final_y), (enc_x, memory_y - h / 2))
@@ -155,6 +184,7 @@ def _draw_one_layer(ax, norm_first):
         _box(ax, dec_x, y, w, h, text, kind)
     for a, b in zip(ys, ys[1:], strict=False):
         _arrow(ax, (dec_x, a + h / 2), (dec_x, b - h / 2))
+    _skip(ax, dec_x, ys, w, h, step, group)
     cross_y = ys[[t for t, _ in dec].index(cross)]
     _arrow(ax, (enc_x + w / 2, memory_y), (dec_x - w / 2 - 0.02, cross_y), color="#b91c1c", lw=2.0)
     mid_x, mid_y = (enc_x + dec_x) / 2, (memory_y + cross_y) / 2
@@ -166,8 +196,16 @@ def _draw_one_layer(ax, norm_first):
     _box(ax, dec_x, lin_y + 0.85, w, h, "softmax → 下一个词的概率", "out")
     _arrow(ax, _stack_top(ax, dec_x, ys[-1], w, h, norm_first, final_y), (dec_x, lin_y - h / 2))
     _arrow(ax, (dec_x, lin_y + h / 2), (dec_x, lin_y + 0.85 - h / 2))
+    ax.text(
+        (enc_x + dec_x) / 2,
+        -0.75,
+        "绿色箭头：残差连接，把这一块的输入 x 直接加到子层的输出上",
+        color=SKIP_COLOR,
+        ha="center",
+        fontsize=10,
+    )
     ax.set_xlim(0, 10.2)
-    ax.set_ylim(-0.5, lin_y + 1.3)
+    ax.set_ylim(-0.95, lin_y + 1.3)
 
 
 def _stack_top(ax, x, last_y, w, h, norm_first, final_y):
