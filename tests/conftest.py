@@ -2,7 +2,8 @@
 tests/test_jupyterlab.py), and the built static site served on localhost.
 `playwright install` is never needed: we launch the Debian/Ubuntu `chromium` package
 (or the browser named by $CHROMIUM). The site is ``_build/html`` (``make book``), or
-the folder named by $BOOK_HTML."""
+the folder named by $BOOK_HTML. Also chapter 5's recommender data and model, built once per
+test session for the tests that need them (tests/test_recommender*.py and the browser test)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from utils.recommender import make_sessions, split_users, train_sasrec
 
 SITE = Path(
     os.environ.get("BOOK_HTML") or Path(__file__).resolve().parent.parent / "_build" / "html"
@@ -99,3 +102,16 @@ def off_machine(urls):
 def open_page(page, path):
     """Open ``path`` of the site and wait until the network is idle."""
     page.goto(f"{page.site_url}/{path}", wait_until="networkidle")
+
+
+@pytest.fixture(scope="session")
+def rec_split():
+    """Chapter 5's synthetic sessions, split by user as in the chapter: (train, test)."""
+    sessions = make_sessions(2500, session_len=8, p_chain=0.8, seed=0)
+    return split_users(sessions, test_fraction=0.2, seed=0)
+
+
+@pytest.fixture(scope="session")
+def rec_trained(rec_split):
+    """Chapter 5's SASRec, trained as in the chapter (seed 0): (model, history, seconds)."""
+    return train_sasrec(rec_split[0], seed=0)

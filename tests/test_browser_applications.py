@@ -12,13 +12,7 @@ from conftest import off_machine, open_page
 from utils.applications_widget import NUM_CHARS, PROMPTS
 from utils.char_lm import generation_steps, show_char, train_char_lm
 from utils.corpus import load_text
-from utils.recommender import (
-    make_sessions,
-    parse_items,
-    recommend,
-    split_users,
-    train_sasrec,
-)
+from utils.recommender import parse_items, recommend
 from utils.recommender_widget import PRESETS
 
 CHAPTER = "chapters/05_applications.html"
@@ -70,10 +64,8 @@ def test_generation_widget_steps_on_static_page(page, expected):
 
 
 @pytest.fixture(scope="module")
-def recommendations():
-    sessions = make_sessions(2500, session_len=8, p_chain=0.8, seed=0)
-    model = train_sasrec(split_users(sessions, test_fraction=0.2, seed=0)[0], seed=0)[0]
-    return [recommend(model, parse_items(text)) for text in PRESETS]
+def recommendations(rec_trained):
+    return [recommend(rec_trained[0], parse_items(text)) for text in PRESETS]
 
 
 def _wait_for_texts(page, box, wanted):

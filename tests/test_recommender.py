@@ -27,20 +27,8 @@ from utils.recommender import (
     parse_items,
     popularity_scores,
     recommend,
-    split_users,
     train_sasrec,
 )
-
-
-@pytest.fixture(scope="module")
-def data():
-    sessions = make_sessions(2500, session_len=8, p_chain=0.8, seed=0)
-    return split_users(sessions, test_fraction=0.2, seed=0)
-
-
-@pytest.fixture(scope="module")
-def trained(data):
-    return train_sasrec(data[0], seed=0)
 
 
 def test_catalogue():
@@ -72,8 +60,8 @@ def test_sessions_carry_the_planted_pattern():
     assert make_sessions(3, session_len=np.int64(5)).shape == (3, 5)
 
 
-def test_split_users_partition(data):
-    train, test = data
+def test_split_users_partition(rec_split):
+    train, test = rec_split
     assert len(train) == 2000 and len(test) == 500
 
 
@@ -145,35 +133,35 @@ def test_sasrec_attention_matches_torch_multihead_attention():
         (dict(lr=float("nan")), "lr（学习率）必须是有限的正数"),
     ],
 )
-def test_training_rejects_bad_settings_in_chinese(data, kwargs, fragment):
+def test_training_rejects_bad_settings_in_chinese(rec_split, kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
-        train_sasrec(data[0][:50], **kwargs)
+        train_sasrec(rec_split[0][:50], **kwargs)
 
 
-def test_training_reproducible_and_returns_seconds(data):
-    small = data[0][:200]
+def test_training_reproducible_and_returns_seconds(rec_split):
+    small = rec_split[0][:200]
     a, ha, sa = train_sasrec(small, seed=1, epochs=2)
     b, hb, _ = train_sasrec(small, seed=1, epochs=2)
     assert ha.losses == hb.losses and sa > 0
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
 
 
-def test_sasrec_beats_popularity_by_a_clear_margin(data, trained):
-    train, test = data
-    model = trained[0]
+def test_sasrec_beats_popularity_by_a_clear_margin(rec_split, rec_trained):
+    train, test = rec_split
+    model = rec_trained[0]
     hr_model = hit_rate(next_item_scores(model, test), test[:, -1], k=10)
     hr_pop = hit_rate(popularity_scores(train), test[:, -1], k=10)
     assert hr_model >= 0.9 and hr_model >= hr_pop + 0.5
     assert hr_pop == pytest.approx(0.152)  # the number quoted in the chapter
 
 
-def test_first_layer_attention_points_at_chain_items(data, trained):
-    on_chain, share = attention_on_chain_items(trained[0], data[1], layer=0)
+def test_first_layer_attention_points_at_chain_items(rec_split, rec_trained):
+    on_chain, share = attention_on_chain_items(rec_trained[0], rec_split[1], layer=0)
     assert on_chain >= 0.8 and share < 0.3
 
 
-def test_recommend_for_a_phone_session(trained):
-    model = trained[0]
+def test_recommend_for_a_phone_session(rec_trained):
+    model = rec_trained[0]
     session = [ITEM_ID[n] for n in ("纸巾", "手机", "矿泉水", "手机壳", "零食")]
     r = recommend(model, session)
     assert r.attention.shape == (5,) and r.attention.sum() == pytest.approx(1.0, abs=1e-5)
@@ -187,8 +175,8 @@ def test_recommend_for_a_phone_session(trained):
             recommend(model, session, k=k)
 
 
-def test_recommend_keeps_every_layers_attention_row(trained):
-    model = trained[0]
+def test_recommend_keeps_every_layers_attention_row(rec_trained):
+    model = rec_trained[0]
     session = [ITEM_ID[n] for n in ("纸巾", "相机", "矿泉水", "存储卡")]
     r = recommend(model, session)
     assert r.layer_attention.shape == (len(model.encoder.layers), len(session))
@@ -242,8 +230,8 @@ def test_chain_next_is_the_next_item_after_the_last_chain_item():
     assert chain_next([ITEM_ID["相机"], ITEM_ID["三脚架"]]) is None  # the chain has ended
 
 
-def test_chain_next_share_by_position(data):
-    train = data[0]
+def test_chain_next_share_by_position(rec_split):
+    train = rec_split[0]
     share = chain_next_share(train)
     assert share.shape == (train.shape[1] - 1,)
     # the generator puts the chain's next item last; earlier, only when chain items touch

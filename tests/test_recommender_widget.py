@@ -8,26 +8,22 @@ from ipywidgets.widgets.widget_link import Link
 
 from utils.recommender import (
     ITEMS,
-    make_sessions,
     parse_items,
     popularity_scores,
     recommend,
-    split_users,
-    train_sasrec,
 )
 from utils.recommender_widget import PRESETS, RecommenderStepper, render_step, step_labels
 from utils.stepper import shade
 
 
 @pytest.fixture(scope="module")
-def train():
-    sessions = make_sessions(2500, session_len=8, p_chain=0.8, seed=0)
-    return split_users(sessions, test_fraction=0.2, seed=0)[0]
+def train(rec_split):
+    return rec_split[0]
 
 
 @pytest.fixture(scope="module")
-def model(train):
-    return train_sasrec(train, seed=0)[0]  # the chapter's model (about 2 s)
+def model(rec_trained):
+    return rec_trained[0]  # the chapter's model
 
 
 @pytest.fixture
