@@ -1,7 +1,7 @@
 """JupyterLab 端到端测试：widget 连着内核时，改输入会重新计算，坏输入给出中文提示。
 
 End-to-end test of the live use: start JupyterLab on localhost (on copies of
-chapters 2 and 4, so nothing in the repository is touched), run all cells in
+chapters 2, 4 and 5, so nothing in the repository is touched), run all cells in
 Chromium, type new inputs into a widget and check that the kernel recomputes --
 and that bad input shows a Chinese message and keeps the last good state.
 """
@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
-COPIED = ("02_self_attention.ipynb", "04_positional_encoding.ipynb")
+COPIED = ("02_self_attention.ipynb", "04_positional_encoding.ipynb", "05_applications.ipynb")
 
 
 def _free_port() -> int:
@@ -142,4 +142,37 @@ def test_position_explorer_computes_any_setting_live(browser, lab_url):
     error.wait_for(timeout=20_000)
     assert "偶数" in error.inner_text()
     assert "-0.5064" in explorer.inner_text()
+    context.close()
+
+
+def test_recommender_recomputes_a_typed_session_live(browser, lab_url):
+    """Chapter 5: a session typed by the reader is recommended for by the kernel."""
+    context, page = _open_and_run_all(browser, lab_url, "05_applications.ipynb")
+    rec = page.locator(".book-rec").first
+    rec.wait_for(state="attached", timeout=90_000)
+    rec.scroll_into_view_if_needed()
+    rec.get_by_text("✎ 换一个会话").click()
+    editor = rec.locator("input[type='text']").first
+
+    # Seven items ending in the camera chain: the model recommends 三脚架 first.
+    editor.fill("纸巾，纸巾，纸巾，纸巾，相机，矿泉水，存储卡")
+    editor.press("Enter")
+    message = rec.locator(".book-msg-ok")
+    message.wait_for(timeout=60_000)  # the kernel may still be running the later cells
+    assert "推荐前 3 名是 三脚架" in message.inner_text()
+    handle = rec.locator(".widget-slider .noUi-handle").first
+    handle.focus()
+    for _ in range(3):  # ① tokens -> ④ the recommendation
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "el => el.innerText.includes('模型把它排在第 1 名')", arg=rec.element_handle()
+    )
+
+    # An unknown item: a Chinese message, and the panels keep the last good session.
+    editor.fill("相机，电视")
+    editor.press("Enter")
+    error = rec.locator(".book-msg-err")
+    error.wait_for(timeout=20_000)
+    assert "不认识的物品：“电视”" in error.inner_text()
+    assert "模型把它排在第 1 名" in rec.inner_text()
     context.close()
