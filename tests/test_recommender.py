@@ -242,3 +242,9 @@ def test_chain_next_share_by_position(rec_split):
     for bad in (np.zeros((0, 8), dtype=int), np.zeros((5, 1), dtype=int), np.zeros(8, dtype=int)):
         with pytest.raises(ValueError, match="会话的形状"):
             chain_next_share(bad)
+
+
+@pytest.mark.parametrize("bad", [np.zeros(8, dtype=int), np.zeros((0, 8), dtype=int), [[3]]])
+def test_training_rejects_a_bad_session_table_in_chinese(bad):
+    with pytest.raises(ValueError, match="会话的形状应为"):
+        train_sasrec(bad)

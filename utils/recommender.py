@@ -164,9 +164,7 @@ def train_sasrec(
     lr: float = 5e-3,
 ) -> tuple[SASRec, RecHistory, float]:
     """用训练用户的会话训练 SASRec：每个位置预测下一个物品。返回 (model, history, 用时秒数)。"""
-    sessions = torch.as_tensor(np.asarray(train_sessions), dtype=torch.long)
-    if sessions.dim() != 2 or sessions.shape[1] < 2:
-        raise ValueError(f"会话的形状应为 (用户数, 会话长度 ≥ 2)，实际是 {tuple(sessions.shape)}")
+    sessions = torch.as_tensor(check_sessions(train_sessions), dtype=torch.long)
     check_int("epochs（训练轮数）", epochs)
     check_int("batch（批大小）", batch)
     check_positive("lr（学习率）", lr)
