@@ -44,10 +44,29 @@ def use_chinese_font() -> None:
     matplotlib.rcParams["savefig.dpi"] = 100
 
 
-def heatmap(ax, m, *, row_labels, col_labels, title: str, fmt: str = "{:.4f}", cmap="Blues"):
-    """带数字标注的热力图（heatmap）。"""
+def heatmap(
+    ax,
+    m,
+    *,
+    row_labels,
+    col_labels,
+    title: str,
+    fmt: str = "{:.4f}",
+    cmap="Blues",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    annot_size: float | None = None,
+):
+    """带数字标注的热力图（heatmap）。
+
+    The colour scale runs from ``vmin`` to ``vmax``; by default from min(0, smallest) to
+    max(1, largest), which suits weights in [0, 1]. Pass ``vmin`` (e.g. the smallest value)
+    when all values are close together, so that their differences show. ``annot_size``:
+    the font size of the numbers in the cells (None: matplotlib's default).
+    """
     m = np.asarray(m, dtype=float)
-    vmin, vmax = min(0.0, m.min()), max(1.0, m.max())
+    vmin = min(0.0, m.min()) if vmin is None else vmin
+    vmax = max(1.0, m.max()) if vmax is None else vmax
     ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax)
     ax.set_xticks(range(m.shape[1]), labels=col_labels)
     ax.set_yticks(range(m.shape[0]), labels=row_labels)
@@ -56,7 +75,9 @@ def heatmap(ax, m, *, row_labels, col_labels, title: str, fmt: str = "{:.4f}", c
     for r in range(m.shape[0]):
         for c in range(m.shape[1]):
             color = "white" if m[r, c] > mid else "black"
-            ax.text(c, r, fmt.format(m[r, c]), ha="center", va="center", color=color)
+            ax.text(
+                c, r, fmt.format(m[r, c]), ha="center", va="center", color=color, size=annot_size
+            )
     return ax
 
 
