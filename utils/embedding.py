@@ -268,7 +268,7 @@ def plot_one_hot_memory(rows):
     import matplotlib.pyplot as plt
 
     v = [r["vocab_size"] for r in rows]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.8))
     ax1.plot(v, [r["one_hot_bytes"] for r in rows], "o-", label="one-hot（float32）")
     ax1.plot(v, [r["dense_bytes"] for r in rows], "s-", label="稠密嵌入（float32）")
     ax1.plot(v, [r["ids_bytes"] for r in rows], "^-", label="只存编号（int64）")
@@ -280,7 +280,7 @@ def plot_one_hot_memory(rows):
     ax1.set_xlabel("词表大小 vocab_size")
     ax1.set_ylabel("字节数")
     ax1.set_title("一段 100 个字的文字占多少内存")
-    ax1.legend()
+    ax1.legend(fontsize=11)
     ax2.plot(v, [100 * r["sparsity"] for r in rows], "o-", color="C3")
     ax2.set_xscale("log")
     ax2.set_xlabel("词表大小 vocab_size")
@@ -322,7 +322,7 @@ def plot_word_map(points, words, groups, title: str):
     ax.set_xlabel("第 1 主成分")
     ax.set_ylabel("第 2 主成分")
     ax.set_title(title)
-    ax.legend(loc="best", fontsize=9, ncol=2)
+    ax.legend(loc="best", fontsize=11, ncol=2)
     fig.tight_layout()
     return fig
 

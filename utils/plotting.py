@@ -91,15 +91,20 @@ def plot_dot_product_geometry(
     """
     a = np.asarray(a, dtype=float)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    ax1.annotate("", xy=a, xytext=(0, 0), arrowprops=dict(arrowstyle="->", lw=2.5, color="black"))
-    ax1.text(a[0] + 0.1, a[1] - 0.3, "a", fontsize=13)
-    for deg in angles_deg:
+    # a: thick, light red, drawn first; each b: blue on top (at θ = 0 it lies along a)
+    ax1.annotate(
+        "", xy=a, xytext=(0, 0), arrowprops=dict(arrowstyle="->", lw=5, color="C3", alpha=0.5)
+    )
+    ax1.text(a[0] + 0.1, a[1] - 0.3, "a", fontsize=14, color="C3")
+    for j, deg in enumerate(angles_deg):
         t = np.deg2rad(deg)
         b = length_b * np.array([np.cos(t), np.sin(t)])
-        ax1.annotate("", xy=b, xytext=(0, 0), arrowprops=dict(arrowstyle="->", lw=1.5, color="C0"))
+        ax1.annotate("", xy=b, xytext=(0, 0), arrowprops=dict(arrowstyle="->", lw=1.8, color="C0"))
         ax1.text(
-            b[0] * 1.15, b[1] * 1.15 + 0.12, f"θ={deg}°\na·b={a @ b:.2f}", ha="center", fontsize=9
+            b[0] * 1.15, b[1] * 1.15 + 0.12, f"θ={deg}°\na·b={a @ b:.2f}", ha="center", fontsize=11
         )
+        if j == 1:  # name one of the b arrows
+            ax1.text(b[0] * 0.5 + 0.12, b[1] * 0.5 - 0.08, "b", fontsize=14, color="C0")
     ax1.set_xlim(-2.2, 2.6)
     ax1.set_ylim(-0.6, 2.5)
     ax1.set_aspect("equal")
