@@ -1,11 +1,17 @@
 """第 1 章：用代码画出编码器–解码器的结构图，并用真实的前向传播追踪每一步的形状。
 
-The architecture figure is drawn with matplotlib patches (no downloaded image, labels in
-Chinese), and ``trace_shapes`` records the output shape of every stage of a real forward
-pass of ``utils.transformer.Transformer`` with forward hooks.
+The architecture is drawn with matplotlib patches (no downloaded image, labels in
+Chinese) as two figures: one layer in detail (``draw_layer``) and the unrolled N-layer
+stack (``draw_stack``). Both are drawn in inches (one data unit = one inch), so the font
+sizes below are the sizes on a page that shows the figure at its natural width; the
+book's page is about 7 inches wide at 100 dpi. ``trace_shapes`` records the output shape
+of every stage of a real forward pass of ``utils.transformer.Transformer`` with forward
+hooks.
 """
 
 from __future__ import annotations
+
+import math
 
 import matplotlib.pyplot as plt
 import torch
@@ -14,7 +20,7 @@ from matplotlib.path import Path
 
 from .transformer import Transformer
 
-# Colours of the kinds of box (the same kind has the same colour in both panels).
+# Colours of the kinds of box (the same kind has the same colour in both figures).
 COLORS = {
     "attn": "#fde68a",  # attention
     "cross": "#fca5a5",  # cross-attention
@@ -25,21 +31,43 @@ COLORS = {
     "io": "#ffffff",
 }
 SKIP_COLOR = "#047857"  # the residual (skip) path around each sublayer
+CROSS_COLOR = "#b91c1c"  # memory -> cross-attention
+
+# Font sizes (points), chosen for classroom projection.
+BOX_SIZE = 13  # labels in boxes
+LABEL_SIZE = 14  # 编码器 / 解码器 / N×
+NOTE_SIZE = 13  # the coloured note under each figure
+TITLE_SIZE = 15
+TITLE_ROOM = 0.5  # inches above the drawing for the title
 
 
-def _box(ax, x, y, w, h, text, kind, *, fontsize=10, lw=1.2):
+def _canvas(width, ymin, ymax, title):
+    """A figure whose axes map one data unit to one inch: x in [0, width], y in
+    [ymin, ymax], with ``TITLE_ROOM`` inches above for the title."""
+    height = math.ceil((ymax - ymin) * 100 - 1e-6) / 100  # a whole number of pixels
+    ymax = ymin + height
+    fig = plt.figure(figsize=(width, height + TITLE_ROOM))
+    ax = fig.add_axes((0, 0, 1, height / (height + TITLE_ROOM)))
+    ax.set_xlim(0, width)
+    ax.set_ylim(ymin, ymax)
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=TITLE_SIZE, pad=6)
+    return fig, ax
+
+
+def _box(ax, x, y, w, h, text, kind, *, fontsize=BOX_SIZE, lw=1.2):
     ax.add_patch(
         FancyBboxPatch(
             (x - w / 2, y - h / 2),
             w,
             h,
-            boxstyle="round,pad=0.02,rounding_size=0.08",
+            boxstyle="round,pad=0.02,rounding_size=0.06",
             fc=COLORS[kind],
             ec="#374151",
             lw=lw,
         )
     )
-    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, linespacing=1.3)
 
 
 def _arrow(ax, start, end, *, color="#374151", lw=1.4, style="-|>", rad=0.0, ls="-"):
@@ -48,7 +76,7 @@ def _arrow(ax, start, end, *, color="#374151", lw=1.4, style="-|>", rad=0.0, ls=
             start,
             end,
             arrowstyle=style,
-            mutation_scale=12,
+            mutation_scale=13,
             color=color,
             lw=lw,
             linestyle=ls,
@@ -59,20 +87,37 @@ def _arrow(ax, start, end, *, color="#374151", lw=1.4, style="-|>", rad=0.0, ls=
     )
 
 
-def _layer_frame(ax, x, y0, y1, w, label):
+FRAME_PAD = 0.3  # from the boxes to the dashed frame of a layer (inches)
+
+
+def _layer_frame(ax, x, y_bottom, y_top, w, *, side):
+    """The dashed frame around one layer, ``y_bottom``/``y_top`` being the outer edges of
+    its first and last box; "N×" outside the frame on ``side`` ("left" or "right"), at
+    mid-height. Returns the y of the frame's top edge."""
+    half = w / 2 + FRAME_PAD
+    y0, y1 = y_bottom - FRAME_PAD, y_top + FRAME_PAD
     ax.add_patch(
         FancyBboxPatch(
-            (x - w / 2, y0),
-            w,
+            (x - half, y0),
+            2 * half,
             y1 - y0,
-            boxstyle="round,pad=0.05,rounding_size=0.15",
+            boxstyle="round,pad=0.04,rounding_size=0.12",
             fc="#f9fafb",
             ec="#6b7280",
             lw=1.5,
             ls="--",
         )
     )
-    ax.text(x - w / 2 - 0.12, (y0 + y1) / 2, label, ha="right", va="center", fontsize=12)
+    sign = -1 if side == "left" else 1
+    ax.text(
+        x + sign * (half + 0.12),
+        (y0 + y1) / 2,
+        "N×",
+        ha="right" if side == "left" else "left",
+        va="center",
+        fontsize=LABEL_SIZE,
+    )
+    return y1 + 0.04
 
 
 def _check_layers(num_layers) -> int:
@@ -82,28 +127,18 @@ def _check_layers(num_layers) -> int:
 
 
 def draw_architecture(num_layers: int = 2, *, norm_first: bool = False):
-    """编码器–解码器结构图。左：一层的内部（N× 表示堆叠 N 层）；右：展开的 N 层堆叠，
-    编码器的输出（memory）送到**每一个**解码器层的交叉注意力。
+    """编码器–解码器结构图，画成两幅图：``(draw_layer(norm_first),
+    draw_stack(num_layers, norm_first))``——一层的内部（N× 表示堆叠 N 层），和展开的
+    N 层堆叠（编码器的输出 memory 送到**每一个**解码器层的交叉注意力）。
 
     ``norm_first`` chooses where the "残差 + 层归一化" boxes sit: after each sublayer
     (post-norm, the paper) or before it (pre-norm). A pre-norm stack also ends with one
     more LayerNorm (``Encoder.norm`` / ``Decoder.norm``), drawn as a "最后的层归一化" box
-    above each stack in both panels; the post-norm drawing has no such box. In the left
-    panel a green arrow (``SKIP_COLOR``) draws each residual path: from below a sublayer
-    group (below its LayerNorm, for pre-norm) into that group's "残差相加" box. Returns
-    the figure.
+    above each stack in both figures; the post-norm drawing has no such box. Returns the
+    two figures.
     """
     num_layers = _check_layers(num_layers)
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 7.2), gridspec_kw={"width_ratios": [1.45, 1]})
-    _draw_one_layer(ax, norm_first)
-    _draw_stacks(ax2, num_layers, norm_first)
-    for a in (ax, ax2):
-        a.set_axis_off()
-    placement = "pre-norm：先归一化再进子层" if norm_first else "post-norm（论文）：子层之后归一化"
-    ax.set_title(f"一层的内部（{placement}）", fontsize=13)
-    ax2.set_title(f"展开 N = {num_layers} 层：编码器输出送到每个解码器层", fontsize=13)
-    fig.tight_layout()
-    return fig
+    return draw_layer(norm_first), draw_stack(num_layers, norm_first)
 
 
 def _sublayers(norm_first, names):
@@ -122,20 +157,20 @@ def _skip(ax, x, ys, w, h, step, group):
     box (the sublayer for post-norm, its LayerNorm for pre-norm) out to the right side,
     up, and into the group's "残差相加" box. ``ys`` are the box centres, bottom to top,
     in groups of ``group`` boxes ending with the 残差相加 box."""
-    side = x + w / 2 + 0.14
+    side = x + w / 2 + 0.15
     for first in range(0, len(ys), group):
         y_from = ys[first] - h / 2 - (step - h) / 2
         y_to = ys[first + group - 1]
-        ax.plot([x], [y_from], "o", color=SKIP_COLOR, ms=3.5)
+        ax.plot([x], [y_from], "o", color=SKIP_COLOR, ms=4)
         verts = [(x, y_from), (side, y_from), (side, y_to), (x + w / 2 + 0.03, y_to)]
         codes = [Path.MOVETO] + [Path.LINETO] * 3
         ax.add_patch(
             FancyArrowPatch(
                 path=Path(verts, codes),
                 arrowstyle="-|>",
-                mutation_scale=10,
+                mutation_scale=11,
                 color=SKIP_COLOR,
-                lw=1.3,
+                lw=1.4,
             )
         )
 
@@ -143,118 +178,151 @@ def _skip(ax, x, ys, w, h, step, group):
 FINAL_NORM = "最后的层归一化"  # pre-norm only: the LayerNorm after the last layer of a stack
 
 
-def _draw_one_layer(ax, norm_first):
-    enc_x, dec_x, w, h = 2.5, 7.7, 3.4, 0.46
-    step = 0.67 if norm_first else 0.72
-    # pre-norm: a final LayerNorm box between the N× frame and what comes after it
-    final_y, extra = 1.55, (0.8 if norm_first else 0.0)
-    # --- inputs, embeddings, positional encoding (bottom) ---
-    for x, src in ((enc_x, "源序列：三 百 零 五"), (dec_x, "目标序列（右移一位）：<s> 3 0 5")):
-        _box(ax, x, -0.1, w, h, src, "io", fontsize=10)
-        _box(ax, x, 0.75, w, h, "词嵌入 × √d_model", "embed")
-        _box(ax, x, 1.6, w, h, "+ 位置编码", "embed")
-        _arrow(ax, (x, 0.13), (x, 0.52))
-        _arrow(ax, (x, 0.98), (x, 1.37))
-    # --- encoder layer ---
-    enc = _sublayers(norm_first, [("多头自注意力", "attn"), ("前馈网络（FFN）", "ff")])
-    y0 = 2.75
-    ys = [y0 + i * step for i in range(len(enc))]
-    _layer_frame(ax, enc_x, y0 - 0.5, ys[-1] + 0.5, w + 0.5, "N×")
-    ax.text(enc_x, ys[-1] + 0.7, "编码器（encoder）", ha="center", va="bottom", fontsize=12)
-    _arrow(ax, (enc_x, 1.83), (enc_x, ys[0] - h / 2))
-    for (text, kind), y in zip(enc, ys, strict=True):
-        _box(ax, enc_x, y, w, h, text, kind)
-    for a, b in zip(ys, ys[1:], strict=False):
-        _arrow(ax, (enc_x, a + h / 2), (enc_x, b - h / 2))
+def draw_layer(norm_first: bool = False):
+    """一层的内部：左边编码器层、右边解码器层，外面的虚线框与 N× 表示同样的层堆叠 N 次。
+
+    A green arrow (``SKIP_COLOR``) draws each residual path: from below a sublayer group
+    (below its LayerNorm, for pre-norm) into that group's "残差相加" box. The red arrow
+    (``CROSS_COLOR``) takes the encoder's output memory, as K and V, to the decoder's
+    cross-attention. Returns the figure.
+    """
+    w, h = 2.7, 0.36  # box width and height (inches)
+    step = 0.52  # between the centres of the boxes in a layer
+    out_step = 0.6  # between the centres of the boxes outside the layers
+    enc_x, dec_x = 2.2, 6.45
+    width = 8.65
+    io_h = 0.58  # the input boxes have two lines
+    io_y = 0.95
     group = 3 if norm_first else 2  # boxes per sublayer, ending with 残差相加
-    _skip(ax, enc_x, ys, w, h, step, group)
-    memory_y = ys[-1] + 1.6 + extra
-    _box(ax, enc_x, memory_y, w, h, "编码器输出 memory", "io")
-    _arrow(ax, _stack_top(ax, enc_x, ys[-1], w, h, norm_first, final_y), (enc_x, memory_y - h / 2))
-    # --- decoder layer ---
+    enc = _sublayers(norm_first, [("多头自注意力", "attn"), ("前馈网络（FFN）", "ff")])
     cross = "交叉注意力：Q 来自解码器"
     dec = _sublayers(
         norm_first,
         [("带掩码的多头自注意力", "attn"), (cross, "cross"), ("前馈网络（FFN）", "ff")],
     )
-    ys = [y0 + i * step for i in range(len(dec))]
-    _layer_frame(ax, dec_x, y0 - 0.5, ys[-1] + 0.5, w + 0.5, "N×")
-    _arrow(ax, (dec_x, 1.83), (dec_x, ys[0] - h / 2))
-    for (text, kind), y in zip(dec, ys, strict=True):
-        _box(ax, dec_x, y, w, h, text, kind)
-    for a, b in zip(ys, ys[1:], strict=False):
-        _arrow(ax, (dec_x, a + h / 2), (dec_x, b - h / 2))
-    _skip(ax, dec_x, ys, w, h, step, group)
-    cross_y = ys[[t for t, _ in dec].index(cross)]
-    _arrow(ax, (enc_x + w / 2, memory_y), (dec_x - w / 2 - 0.02, cross_y), color="#b91c1c", lw=2.0)
-    mid_x, mid_y = (enc_x + dec_x) / 2, (memory_y + cross_y) / 2
-    ax.text(mid_x - 0.1, mid_y - 0.1, "K、V", color="#b91c1c", ha="right", va="top", fontsize=11)
-    # --- output head ---
-    ax.text(dec_x, ys[-1] + 0.7, "解码器（decoder）", ha="center", va="bottom", fontsize=12)
-    lin_y = ys[-1] + 1.6 + extra
+    emb_y = io_y + io_h / 2 + out_step - h / 2
+    pos_y = emb_y + out_step
+    y0 = pos_y + h / 2 + 0.62  # centre of a layer's first box
+    dec_ys = [y0 + i * step for i in range(len(dec))]
+    # above a stack: the frame, its label, (pre-norm: 最后的层归一化,) then the output box
+    above = h / 2 + FRAME_PAD + 0.45 + h / 2
+    lin_y = dec_ys[-1] + above + (out_step if norm_first else 0.0)
+    top = lin_y + out_step + h / 2 + 0.12
+    placement = "pre-norm：先归一化再进子层" if norm_first else "post-norm（论文）：子层之后归一化"
+    fig, ax = _canvas(width, 0.0, top, f"一层的内部（{placement}）")
+
+    def stack(x, names, ys, side, label):
+        """Inputs, embeddings and one layer (framed) of a stack; returns the top of the
+        stack's last box (pre-norm: of its final LayerNorm)."""
+        src = "源序列\n三 百 零 五" if x == enc_x else "目标序列（右移一位）\n<s> 3 0 5"
+        _box(ax, x, io_y, w, io_h, src, "io")
+        _box(ax, x, emb_y, w, h, "词嵌入 × √d_model", "embed")
+        _box(ax, x, pos_y, w, h, "+ 位置编码", "embed")
+        _arrow(ax, (x, io_y + io_h / 2), (x, emb_y - h / 2))
+        _arrow(ax, (x, emb_y + h / 2), (x, pos_y - h / 2))
+        _arrow(ax, (x, pos_y + h / 2), (x, ys[0] - h / 2))
+        frame_top = _layer_frame(ax, x, ys[0] - h / 2, ys[-1] + h / 2, w, side=side)
+        # the label beside the arrow out of the stack, not on it
+        ax.text(x - 0.15, frame_top + 0.08, label, ha="right", va="bottom", fontsize=LABEL_SIZE)
+        for (text, kind), y in zip(names, ys, strict=True):
+            _box(ax, x, y, w, h, text, kind)
+        for a, b in zip(ys, ys[1:], strict=False):
+            _arrow(ax, (x, a + h / 2), (x, b - h / 2))
+        _skip(ax, x, ys, w, h, step, group)
+        end = ys[-1] + h / 2
+        if norm_first:
+            final_y = ys[-1] + above
+            _box(ax, x, final_y, w, h, FINAL_NORM, "norm")
+            _arrow(ax, (x, end), (x, final_y - h / 2))
+            end = final_y + h / 2
+        return end
+
+    # --- encoder layer and memory ---
+    enc_ys = [y0 + i * step for i in range(len(enc))]
+    end = stack(enc_x, enc, enc_ys, "left", "编码器（encoder）")
+    memory_y = end + out_step - h / 2 if norm_first else enc_ys[-1] + above
+    _box(ax, enc_x, memory_y, w, h, "编码器输出 memory", "io")
+    _arrow(ax, (enc_x, end), (enc_x, memory_y - h / 2))
+    # --- decoder layer and output head ---
+    end = stack(dec_x, dec, dec_ys, "right", "解码器（decoder）")
     _box(ax, dec_x, lin_y, w, h, "线性层（vocab_size 个输出）", "out")
-    _box(ax, dec_x, lin_y + 0.85, w, h, "softmax → 下一个词的概率", "out")
-    _arrow(ax, _stack_top(ax, dec_x, ys[-1], w, h, norm_first, final_y), (dec_x, lin_y - h / 2))
-    _arrow(ax, (dec_x, lin_y + h / 2), (dec_x, lin_y + 0.85 - h / 2))
+    _box(ax, dec_x, lin_y + out_step, w, h, "softmax → 下一个词的概率", "out")
+    _arrow(ax, (dec_x, end), (dec_x, lin_y - h / 2))
+    _arrow(ax, (dec_x, lin_y + h / 2), (dec_x, lin_y + out_step - h / 2))
+    # --- memory -> cross-attention, labelled at its middle ---
+    cross_y = dec_ys[[t for t, _ in dec].index(cross)]
+    start, stop = (enc_x + w / 2, memory_y), (dec_x - w / 2 - 0.02, cross_y)
+    _arrow(ax, start, stop, color=CROSS_COLOR, lw=2.0)
     ax.text(
-        (enc_x + dec_x) / 2,
-        -0.75,
+        (start[0] + stop[0]) / 2,
+        (start[1] + stop[1]) / 2,
+        "K、V",
+        color=CROSS_COLOR,
+        ha="center",
+        va="center",
+        fontsize=LABEL_SIZE,
+        bbox=dict(fc="white", ec="none", pad=1.5),
+    )
+    ax.text(
+        width / 2,
+        0.12,
         "绿色箭头：残差连接，把这一块的输入 x 直接加到子层的输出上",
         color=SKIP_COLOR,
         ha="center",
-        fontsize=10,
+        va="bottom",
+        fontsize=NOTE_SIZE,
     )
-    ax.set_xlim(0, 10.2)
-    ax.set_ylim(-0.95, lin_y + 1.3)
+    return fig
 
 
-def _stack_top(ax, x, last_y, w, h, norm_first, final_y):
-    """Where the arrow out of a stack starts: the top of its last box, or, for pre-norm,
-    the top of the final LayerNorm box drawn ``final_y`` above the last box."""
-    if not norm_first:
-        return (x, last_y + h / 2)
-    y = last_y + final_y
-    _box(ax, x, y, w, h, FINAL_NORM, "norm")
-    _arrow(ax, (x, last_y + h / 2), (x, y - h / 2))
-    return (x, y + h / 2)
-
-
-def _draw_stacks(ax, num_layers, norm_first=False):
-    extra = 0.8 if norm_first else 0.0  # room for the pre-norm final LayerNorm
-    ax.set_xlim(0, 7)
-    ax.set_ylim(-1.2, 2.0 + 1.3 * num_layers + extra)
-    enc_x, dec_x, w, h = 1.6, 5.0, 2.2, 0.7
-    ys = [0.8 + 1.3 * i for i in range(num_layers)]
-    _box(ax, enc_x, -0.35, w, 0.5, "源序列的向量", "embed", fontsize=10)
-    _box(ax, dec_x, -0.35, w, 0.5, "目标序列的向量", "embed", fontsize=10)
-    prev_e, prev_d = -0.1, -0.1
+def draw_stack(num_layers: int = 2, norm_first: bool = False):
+    """展开的 N 层堆叠：编码器的输出 memory 送到**每一个**解码器层的交叉注意力（红色
+    箭头）。pre-norm 时每个堆叠的最后还有一个“最后的层归一化”。Returns the figure."""
+    num_layers = _check_layers(num_layers)
+    w, h, io_h = 2.0, 0.6, 0.45
+    enc_x, dec_x, width = 1.25, 4.45, 5.7
+    io_y = 0.78
+    ys = [io_y + io_h / 2 + 0.45 + h / 2 + 1.05 * i for i in range(num_layers)]
+    end = ys[-1] + h / 2
+    final_y = end + 0.45 + io_h / 2  # pre-norm only
+    memory_y = (final_y + io_h / 2 if norm_first else end) + 0.45 + io_h / 2
+    fig, ax = _canvas(
+        width,
+        0.0,
+        memory_y + io_h / 2 + 0.12,
+        f"展开 N = {num_layers} 层：编码器输出送到每个解码器层",
+    )
+    _box(ax, enc_x, io_y, w, io_h, "源序列的向量", "embed")
+    _box(ax, dec_x, io_y, w, io_h, "目标序列的向量", "embed")
+    prev = io_y + io_h / 2
     for i, y in enumerate(ys, start=1):
         _box(ax, enc_x, y, w, h, f"编码器层 {i}", "attn")
         _box(ax, dec_x, y, w, h, f"解码器层 {i}", "cross")
-        _arrow(ax, (enc_x, prev_e), (enc_x, y - h / 2))
-        _arrow(ax, (dec_x, prev_d), (dec_x, y - h / 2))
-        prev_e = prev_d = y + h / 2
-    memory_y = ys[-1] + 1.1 + extra
+        for x in (enc_x, dec_x):
+            _arrow(ax, (x, prev), (x, y - h / 2))
+        prev = y + h / 2
     if norm_first:
         for x in (enc_x, dec_x):
-            _box(ax, x, ys[-1] + 1.05, w, 0.5, FINAL_NORM, "norm", fontsize=10)
-            _arrow(ax, (x, prev_e), (x, ys[-1] + 0.8))
-        prev_e = prev_d = ys[-1] + 1.3
-    _box(ax, enc_x, memory_y, w, 0.5, "memory", "io")
-    _arrow(ax, (enc_x, prev_e), (enc_x, memory_y - 0.25))
+            _box(ax, x, final_y, w, io_h, FINAL_NORM, "norm")
+            _arrow(ax, (x, prev), (x, final_y - io_h / 2))
+        prev = final_y + io_h / 2
+    _box(ax, enc_x, memory_y, w, io_h, "memory", "io")
+    _box(ax, dec_x, memory_y, w, io_h, "线性层 + softmax", "out")
+    for x in (enc_x, dec_x):
+        _arrow(ax, (x, prev), (x, memory_y - io_h / 2))
     # memory goes to the cross-attention of every decoder layer
     for y in ys:
-        _arrow(ax, (enc_x + w / 2, memory_y), (dec_x - w / 2, y), color="#b91c1c", lw=1.6)
-    _box(ax, dec_x, memory_y, w, 0.5, "线性层 + softmax", "out")
-    _arrow(ax, (dec_x, prev_d), (dec_x, memory_y - 0.25))
+        _arrow(ax, (enc_x + w / 2, memory_y), (dec_x - w / 2, y), color=CROSS_COLOR, lw=1.7)
     ax.text(
-        (enc_x + dec_x) / 2,
-        -1.05,
+        width / 2,
+        0.1,
         "红色箭头：同一个 memory 进入每一层的交叉注意力",
-        color="#b91c1c",
+        color=CROSS_COLOR,
         ha="center",
-        fontsize=10,
+        va="bottom",
+        fontsize=NOTE_SIZE,
     )
+    return fig
 
 
 # ------------------------------------------------------------------ shapes
