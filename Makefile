@@ -1,8 +1,11 @@
 # 《动手学 Transformer》—— everything a reader, a teacher or CI needs.
-#   make book    set up .venv/, execute every notebook, build the static site into _build/html/
-#   make serve   serve the built site on http://127.0.0.1:8000/
-#   make lab     open the chapters in JupyterLab (widgets live)
-#   make test    lint, unit tests, nbval over every notebook, browser test of the built site
+#   make book         set up .venv/, build the static site into _build/html/ from the stored outputs
+#   make serve        serve the built site on http://127.0.0.1:8000/
+#   make lab          open the chapters in JupyterLab (widgets live)
+#   make test         lint, unit tests, nbval over every notebook (under generic numerics),
+#                     browser tests of the built site and of JupyterLab
+#   make execute      re-execute the notebooks after editing them (stores outputs and widget state)
+#   make portability  nbval under several numerics settings: what a reader's CPU would compute
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,7 +14,15 @@ PORT   ?= 8000
 # 127.0.0.1: only this computer; HOST=0.0.0.0 make serve lets the classroom network in.
 HOST   ?= 127.0.0.1
 
-.PHONY: install book serve lab test lint execute benchmark clean
+# What another CPU would do, on this one (see utils/reference.py): torch and MKL read these at
+# start-up. GENERIC: ATen's generic kernels, MKL's reproducible path, oneDNN without AVX.
+NUMERICS_GENERIC := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE ONEDNN_MAX_CPU_ISA=SSE41
+NUMERICS_AVX     := ATEN_CPU_CAPABILITY=default MKL_CBWR=AVX ONEDNN_MAX_CPU_ISA=AVX
+NUMERICS_AVX2    := ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
+# Both cores; --dist loadscope keeps each notebook (and each test module) on one worker.
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadscope
+
+.PHONY: install book serve lab test lint execute portability models benchmark clean
 
 install: $(STAMP)
 
@@ -22,6 +33,8 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --no-deps -e .
 	touch $(STAMP)
 
+# The site is built from the outputs stored in the notebooks (nbval checks them in make test;
+# make execute refreshes them): nothing is executed here.
 # -W: any Sphinx warning fails the build; -n: warn about broken references.
 book: install
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
@@ -39,13 +52,29 @@ lint: install
 	$(BIN)/ruff check utils tests scripts
 	$(BIN)/ruff format --check utils tests scripts
 
-# The browser test checks the site that `book` just built.
+# The browser tests check the site that `book` just built. Each notebook is executed once,
+# by nbval, under generic numerics: its stored outputs (computed natively by make execute)
+# must come out the same, as on a reader's machine with another CPU.
 test: book lint
-	$(BIN)/python -m pytest tests chapters --nbval --nbval-current-env
+	env $(NUMERICS_GENERIC) $(PYTEST) tests chapters --nbval --nbval-current-env
 
-# Re-execute the notebooks in place after editing them, so nbval has fresh stored outputs.
+# Re-execute the notebooks in place after editing them: fresh stored outputs for nbval and
+# the widget state the static site needs.
 execute: install
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace chapters/*.ipynb
+
+# Strict nbval under the native settings and three others. A cell is reproducible only if
+# it passes under all of them.
+NBVAL := $(PYTEST) chapters --nbval --nbval-current-env -q
+portability: install
+	$(NBVAL)
+	env $(NUMERICS_GENERIC) $(NBVAL)
+	env $(NUMERICS_AVX) $(NBVAL)
+	env $(NUMERICS_AVX2) $(NBVAL)
+
+# Retrain the shipped reference models (data/models/), each under utils.reference's numerics.
+models: install
+	$(BIN)/python scripts/train_reference_models.py $(ARGS)
 
 # make benchmark ARGS="--runs 1 --training" (see scripts/benchmark.py --help)
 benchmark: install

@@ -6,8 +6,9 @@ Performance is measured here, not asserted in tests. Usage:
     .venv/bin/python scripts/benchmark.py --training   # also each live training, as in its chapter
     .venv/bin/python scripts/benchmark.py --make-test  # also time one full `make test`
     .venv/bin/python scripts/benchmark.py --runs 0 --training   # the trainings only
-    .venv/bin/python scripts/benchmark.py --runs 0 --vit-seeds 20  # chapter 6's ViT, seeds 0..19
-    .venv/bin/python scripts/benchmark.py --runs 0 --vit-seeds 20 --vit-patch4  # exercise 8's
+    .venv/bin/python scripts/benchmark.py --runs 0 --make-book  # one `make book`
+
+Accuracy over many seeds (chapter 6's table) is measured by scripts/measure_vit_seeds.py.
 
 The figures in the README come from this script.
 """
@@ -97,43 +98,6 @@ def train_vit():
     return r.seconds, f"测试准确率 {accuracy(r.model, split.x_test, split.y_test):.2%}"
 
 
-# Chapter 6's exercise 8: 4 patches of 4×4 instead of 16 of 2×2, no patch dropout, batch 512,
-# 128 epochs (the same call as in the exercise)
-VIT_PATCH4 = dict(patch_size=4, patch_keep=None, batch_size=512, epochs=128)
-
-
-def vit_seeds(n: int, patch4: bool = False) -> None:
-    """Chapter 6's recipe with seeds 0..n-1: a training run's accuracy is a random draw.
-
-    ``patch4``: exercise 8's recipe (``VIT_PATCH4``) instead.
-    """
-    from utils.vit import load_digits_split, neighbour_similarity, position_similarity, train_vit
-
-    split = load_digits_split()
-    wrong, times, near_far = [], [], []
-    for seed in range(n):
-        r = train_vit(split, seed=seed, **(VIT_PATCH4 if patch4 else {}))
-        wrong.append(round((1 - r.history.test_acc[-1]) * len(split.y_test)))
-        times.append(r.seconds)
-        sim = position_similarity(r.model.position_vectors())
-        near, far = neighbour_similarity(sim, grid=r.model.grid)
-        near_far.append(near > far)  # the chapter's check on the learned positions
-        print(
-            f"  种子 {seed}：分错 {wrong[-1]} 张，{r.seconds:.1f} s，相邻 > 远处：{near > far}",
-            flush=True,
-        )
-    total = len(split.y_test)
-    acc = [1 - w / total for w in wrong]
-    print(
-        f"第 6 章 ViT{'（练习 8：4 块）' if patch4 else ''}，种子 0–{n - 1}："
-        f"分错 {min(wrong)}–{max(wrong)} 张"
-        f"（{min(acc):.2%}–{max(acc):.2%}），平均 {statistics.mean(acc):.2%}；"
-        f"{sum(a >= 0.98 for a in acc)} 次 ≥ 98%；"
-        f"用时中位数 {statistics.median(times):.1f} s（{min(times):.1f}–{max(times):.1f} s）；"
-        f"位置向量“相邻块 > 远处块” {sum(near_far)}/{n} 次"
-    )
-
-
 def rnn_vs_attention():
     from utils.parallelism import speed_ratio
 
@@ -159,13 +123,8 @@ def main() -> int:
     parser.add_argument(
         "--training-runs", type=int, default=5, help="runs of each training (median reported)"
     )
+    parser.add_argument("--make-book", action="store_true", help="also time one `make book`")
     parser.add_argument("--make-test", action="store_true", help="also time one `make test`")
-    parser.add_argument(
-        "--vit-seeds", type=int, default=0, help="train chapter 6's ViT with seeds 0..N-1"
-    )
-    parser.add_argument(
-        "--vit-patch4", action="store_true", help="--vit-seeds with exercise 8's recipe"
-    )
     args = parser.parse_args()
 
     print(
@@ -188,13 +147,13 @@ def main() -> int:
                 f"{name}：训练中位数 {statistics.median(times):.1f} s"
                 f"（{len(times)} 次：{', '.join(f'{t:.1f}' for t in times)}），{runs[0][1]}"
             )
-    if args.vit_seeds:
-        vit_seeds(args.vit_seeds, patch4=args.vit_patch4)
-    if args.make_test:
+    for target, wanted in (("book", args.make_book), ("test", args.make_test)):
+        if not wanted:
+            continue
         start = time.perf_counter()
-        result = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run(["make", target], cwd=ROOT, capture_output=True, text=True)
         took = time.perf_counter() - start
-        print(f"make test：{took:.0f} s（退出码 {result.returncode}）")
+        print(f"make {target}：{took:.0f} s（退出码 {result.returncode}）")
         if result.returncode:
             print(result.stdout[-3000:], result.stderr[-3000:], sep="\n")
             return result.returncode

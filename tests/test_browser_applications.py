@@ -1,7 +1,7 @@
 """第 5 章的静态网页（没有内核）：在 Chromium 里逐步查看生成 widget 和推荐 widget，核对显示的数字。
 
 Run on a build of the chapter (BOOK_HTML=... or _build/html). The expected numbers are
-recomputed here by training the chapter's model again (seeded, so identical).
+recomputed here with the chapter's reference models (utils.reference), as the chapter does.
 """
 
 from __future__ import annotations
@@ -10,17 +10,17 @@ import pytest
 from conftest import off_machine, open_page
 
 from utils.applications_widget import NUM_CHARS, PROMPTS
-from utils.char_lm import generation_steps, show_char, train_char_lm
-from utils.corpus import load_text
+from utils.char_lm import generation_steps, show_char
 from utils.recommender import parse_items, recommend
 from utils.recommender_widget import PRESETS
+from utils.reference import load_reference
 
 CHAPTER = "chapters/05_applications.html"
 
 
 @pytest.fixture(scope="module")
 def expected():
-    model = train_char_lm(load_text(), seed=0)[0]
+    model = load_reference("char_lm")
     return [generation_steps(model, p, NUM_CHARS) for p in PROMPTS]
 
 
@@ -64,8 +64,9 @@ def test_generation_widget_steps_on_static_page(page, expected):
 
 
 @pytest.fixture(scope="module")
-def recommendations(rec_trained):
-    return [recommend(rec_trained[0], parse_items(text)) for text in PRESETS]
+def recommendations():
+    model = load_reference("sasrec")
+    return [recommend(model, parse_items(text)) for text in PRESETS]
 
 
 def _wait_for_texts(page, box, wanted):

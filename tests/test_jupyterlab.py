@@ -1,15 +1,15 @@
 """JupyterLab 端到端测试：widget 连着内核时，改输入会重新计算，坏输入给出中文提示。
 
-End-to-end test of the live use: start JupyterLab on localhost (on copies of
-chapters 2, 4 and 5, so nothing in the repository is touched), run all cells in
-Chromium, type new inputs into a widget and check that the kernel recomputes --
-and that bad input shows a Chinese message and keeps the last good state.
+End-to-end test of the live use: start JupyterLab on localhost with three small
+notebooks that build chapter 2's, 4's and 5's widgets exactly as the chapters do (the
+chapters themselves are executed once per ``make test``, by nbval), run them in
+Chromium, type new inputs into a widget and check that the kernel recomputes -- and that
+bad input shows a Chinese message and keeps the last good state.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,11 +17,29 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
-COPIED = ("02_self_attention.ipynb", "04_positional_encoding.ipynb", "05_applications.ipynb")
+# Each notebook builds one chapter's widget, with the same calls as the chapter.
+NOTEBOOKS = {
+    "attention.ipynb": [
+        "from utils.widgets import AttentionStepper",
+        "AttentionStepper().widget",
+    ],
+    "position.ipynb": [
+        "from utils.position_widget import PositionExplorer",
+        "PositionExplorer().widget",
+    ],
+    "recommender.ipynb": [
+        "from utils.recommender import make_sessions, split_users\n"
+        "from utils.recommender_widget import RecommenderStepper\n"
+        "from utils.reference import load_reference",
+        "sessions = make_sessions(2500, session_len=8, p_chain=0.8, seed=0)\n"
+        "train_s, test_s = split_users(sessions, test_fraction=0.2, seed=0)",
+        'RecommenderStepper(load_reference("sasrec"), train_s).widget',
+    ],
+}
 
 
 def _free_port() -> int:
@@ -33,8 +51,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def lab_url(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
-    for name in COPIED:
-        shutil.copy(CHAPTERS / name, root / name)
+    for name, cells in NOTEBOOKS.items():
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        nbformat.write(nb, root / name)
     port = _free_port()
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
@@ -83,7 +103,7 @@ def _open_and_run_all(browser, lab_url, name):
 
 
 def test_stepper_recomputes_live_and_rejects_bad_input(browser, lab_url):
-    context, page = _open_and_run_all(browser, lab_url, "02_self_attention.ipynb")
+    context, page = _open_and_run_all(browser, lab_url, "attention.ipynb")
     stepper = page.locator(".attn-stepper").first
     stepper.wait_for(state="attached", timeout=60_000)
     stepper.scroll_into_view_if_needed()
@@ -116,7 +136,7 @@ def test_stepper_recomputes_live_and_rejects_bad_input(browser, lab_url):
 
 def test_position_explorer_computes_any_setting_live(browser, lab_url):
     """Chapter 4: a setting outside the precomputed grid is computed by the kernel."""
-    context, page = _open_and_run_all(browser, lab_url, "04_positional_encoding.ipynb")
+    context, page = _open_and_run_all(browser, lab_url, "position.ipynb")
     explorer = page.locator(".pos-explorer").first
     explorer.wait_for(state="attached", timeout=60_000)
     explorer.scroll_into_view_if_needed()
@@ -147,7 +167,7 @@ def test_position_explorer_computes_any_setting_live(browser, lab_url):
 
 def test_recommender_recomputes_a_typed_session_live(browser, lab_url):
     """Chapter 5: a session typed by the reader is recommended for by the kernel."""
-    context, page = _open_and_run_all(browser, lab_url, "05_applications.ipynb")
+    context, page = _open_and_run_all(browser, lab_url, "recommender.ipynb")
     rec = page.locator(".book-rec").first
     rec.wait_for(state="attached", timeout=90_000)
     rec.scroll_into_view_if_needed()
@@ -158,7 +178,7 @@ def test_recommender_recomputes_a_typed_session_live(browser, lab_url):
     editor.fill("纸巾，纸巾，纸巾，纸巾，相机，矿泉水，存储卡")
     editor.press("Enter")
     message = rec.locator(".book-msg-ok")
-    message.wait_for(timeout=60_000)  # the kernel may still be running the later cells
+    message.wait_for(timeout=60_000)
     assert "推荐前 3 名是 三脚架" in message.inner_text()
     handle = rec.locator(".widget-slider .noUi-handle").first
     handle.focus()

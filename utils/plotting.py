@@ -15,6 +15,7 @@ import dataclasses
 from pathlib import Path
 
 import matplotlib
+import matplotlib.figure
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
@@ -42,6 +43,32 @@ def use_chinese_font() -> None:
     matplotlib.rcParams["axes.unicode_minus"] = True
     matplotlib.rcParams["figure.dpi"] = 100
     matplotlib.rcParams["savefig.dpi"] = 100
+
+
+def _show_png_only(fig) -> None:
+    """Display ``fig`` as a PNG and nothing else (no ``<Figure size …>`` text beside it)."""
+    from IPython.core.pylabtools import print_figure
+    from IPython.display import display
+
+    display({"image/png": print_figure(fig, fmt="png", bbox_inches="tight")}, raw=True)
+
+
+def setup_figures() -> None:
+    """每章开头调用一次：图里的中文字体（``use_chinese_font``），图在 notebook 里只显示为图片。
+
+    In a notebook a matplotlib figure is normally shown as a PNG *and* a text line such as
+    ``<Figure size 910x210 with 7 Axes>``; here the figure is shown as the PNG only, which is
+    all a reader looks at. Outside IPython only the font is set.
+    """
+    use_chinese_font()
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        formatter = shell.display_formatter.ipython_display_formatter
+        formatter.for_type(matplotlib.figure.Figure, _show_png_only)
 
 
 def heatmap(

@@ -105,7 +105,8 @@ class PatchEmbedding(nn.Module):
                 f"图像应有 {self.in_channels} 个通道（channels），实际有 {images.shape[1]} 个"
             )
         _check_patch_size(self.patch_size, images.shape[2], images.shape[3])
-        x = self.proj(images)  # (batch, d_model, H/p, W/p)
+        # integer or float64 pixels work too: compute in the model's own dtype
+        x = self.proj(images.to(self.proj.weight.dtype))  # (batch, d_model, H/p, W/p)
         x = x.flatten(2)  # (batch, d_model, num_patches)
         return x.transpose(1, 2)  # (batch, num_patches, d_model)
 
@@ -527,6 +528,19 @@ def train_vit(
         seconds = time.perf_counter() - start
     model.eval()
     return TrainResult(model, history, seconds)
+
+
+@torch.no_grad()
+def nearest_neighbour_predict(split: DigitsSplit) -> torch.Tensor:
+    """1-最近邻（1-nearest neighbour）：每张测试图取像素距离最近的那张训练图的标签。
+
+    A baseline that learns nothing: it compares the 64 pixels directly (Euclidean distance,
+    float64; a tie goes to the first training image). Returns the predicted labels (n_test,).
+    """
+    x_train = split.x_train.flatten(1).double()  # (n_train, 64)
+    x_test = split.x_test.flatten(1).double()  # (n_test, 64)
+    distances = torch.cdist(x_test, x_train)  # (n_test, n_train)
+    return split.y_train[distances.argmin(dim=1)]
 
 
 @torch.no_grad()

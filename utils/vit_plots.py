@@ -80,15 +80,16 @@ def plot_learning_curve(history: TrainHistory):
     ax2.set_ylabel("准确率（%）", fontsize=11)
     ax2.set_title("准确率（后三分之二的 epoch）", fontsize=12)
     ax2.set_xlim(first - 0.5, history.epoch[-1] + 0.5)
-    # at the right end, just above the dashed line (a few points clear of the curves)
+    # at the right end, just below the dashed line: the test curve runs above it, the
+    # training curve well below
     ax2.annotate(
         "98%",
         (1, 98),
         xycoords=("axes fraction", "data"),
-        xytext=(-3, 4),
+        xytext=(-3, -3),
         textcoords="offset points",
         ha="right",
-        va="bottom",
+        va="top",
         color="dimgray",
         fontsize=11,
     )
@@ -245,34 +246,40 @@ def plot_position_similarity(sims, titles, grid: int):
     Colours span the off-diagonal range of each matrix, one colour bar per matrix (a patch
     with itself, always 1, is above that range and shows as the brightest colour), so weak
     structure stays visible. A red square marks the patch each small map belongs to.
+    The grid×grid small maps of a matrix are drawn as one mosaic image (one axes, a blank
+    row and column between the maps), which draws several times faster than grid² axes.
 
     ``sims``: a list of (num_patches, num_patches) matrices from ``position_similarity``.
     """
-    fig = plt.figure(figsize=(4.6 * len(sims), 4.6))
-    subfigs = fig.subfigures(1, len(sims), wspace=0.04)
-    subfigs = np.atleast_1d(subfigs)
-    for sf, sim, title in zip(subfigs, sims, titles, strict=True):
+    fig, axes = plt.subplots(1, len(sims), figsize=(4.6 * len(sims), 4.6), squeeze=False)
+    step = grid + 1  # a map and the blank line after it
+    centres = [r * step + (grid - 1) / 2 for r in range(grid)]
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white")  # white: the blank lines
+    for ax, sim, title in zip(axes[0], sims, titles, strict=True):
         sim = _np(sim)
         off = sim[~np.eye(len(sim), dtype=bool)]  # colour scale from the other patches only
-        axes = sf.subplots(grid, grid, gridspec_kw=dict(wspace=0.12, hspace=0.12))
-        sf.subplots_adjust(left=0.1, right=0.86, bottom=0.09, top=0.9)
+        mosaic = np.full((grid * step - 1, grid * step - 1), np.nan)
         for i in range(grid * grid):
-            r, c = divmod(i, grid)
-            ax = axes[r, c]
-            shade = ax.imshow(
-                sim[i].reshape(grid, grid), cmap="viridis", vmin=off.min(), vmax=off.max()
+            r, c = divmod(i, grid)  # the patch this small map belongs to
+            mosaic[r * step : r * step + grid, c * step : c * step + grid] = sim[i].reshape(
+                grid, grid
             )
-            ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="red", lw=2))
-            ax.set_xticks([])
-            ax.set_yticks([])
-        for r in range(grid):
-            axes[r, 0].set_ylabel(f"第 {r + 1} 行", fontsize=11)
-        for c in range(grid):
-            axes[-1, c].set_xlabel(f"第 {c + 1} 列", fontsize=11)
-        bar = sf.colorbar(shade, ax=axes, extend="max", shrink=0.9, pad=0.03, aspect=25)
+            ax.add_patch(
+                plt.Rectangle(
+                    (c * step + c - 0.5, r * step + r - 0.5), 1, 1, fill=False, ec="red", lw=2
+                )
+            )
+        shade = ax.imshow(mosaic, cmap=cmap, vmin=off.min(), vmax=off.max())
+        ax.set_xticks(centres, labels=[f"第 {c + 1} 列" for c in range(grid)], fontsize=11)
+        ax.set_yticks(centres, labels=[f"第 {r + 1} 行" for r in range(grid)], fontsize=11)
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        bar = fig.colorbar(shade, ax=ax, extend="max", shrink=0.9, pad=0.03, aspect=25)
         bar.ax.tick_params(labelsize=10)
         bar.set_label("余弦相似度（顶端三角：块与自己，恒为 1）", fontsize=11)
-        sf.suptitle(title, fontsize=13)
+        ax.set_title(title, fontsize=13)
+    fig.tight_layout()
     return fig
 
 

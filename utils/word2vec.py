@@ -29,6 +29,17 @@ from ._threads import torch_threads
 from ._validate import check_int, check_nonzero_rows, check_positive
 from .embedding import cosine_matrix, pca_project
 
+# 第 3 章用来衡量 word2vec 的词组（全都在随书语料里）：同组的词应当彼此相近。
+WORD_GROUPS = {
+    "水果": ["苹果", "香蕉", "橘子", "葡萄", "西瓜", "草莓"],
+    "动物": ["猫", "狗", "兔子", "熊猫", "老虎", "猴子"],
+    "颜色": ["红色", "黄色", "蓝色", "绿色", "白色", "黑色"],
+    "家人": ["爸爸", "妈妈", "哥哥", "姐姐", "爷爷", "奶奶"],
+    "城市": ["北京", "上海", "广州", "杭州", "南京", "成都"],
+    "饮料": ["牛奶", "茶", "咖啡", "果汁", "豆浆"],
+    "主食": ["米饭", "面条", "饺子", "包子", "馒头"],
+}
+
 
 @dataclass
 class Vocab:
