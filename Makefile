@@ -19,10 +19,11 @@ HOST   ?= 127.0.0.1
 NUMERICS_GENERIC := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE ONEDNN_MAX_CPU_ISA=SSE41
 NUMERICS_AVX     := ATEN_CPU_CAPABILITY=default MKL_CBWR=AVX ONEDNN_MAX_CPU_ISA=AVX
 NUMERICS_AVX2    := ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
-# Both cores; --dist loadscope keeps each notebook (and each test module) on one worker.
-PYTEST := $(BIN)/python -m pytest -n 2 --dist loadscope
+# Both cores, one thread each (two workers that each start two threads thrash on two cores);
+# --dist loadscope keeps each notebook (and each test module) on one worker.
+PYTEST := env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope
 
-.PHONY: install book serve lab test lint execute portability models benchmark clean
+.PHONY: install book serve lab test check-models lint execute portability models benchmark clean
 
 install: $(STAMP)
 
@@ -56,7 +57,12 @@ lint: install
 # by nbval, under generic numerics: its stored outputs (computed natively by make execute)
 # must come out the same, as on a reader's machine with another CPU.
 test: book lint
-	env $(NUMERICS_GENERIC) $(PYTEST) tests chapters --nbval --nbval-current-env
+	env $(NUMERICS_GENERIC) $(PYTEST) -m "not slow" tests chapters --nbval --nbval-current-env
+
+# The slow tests: retrain the two largest reference models (ViT, numerals) and compare them
+# bit for bit with the shipped ones (the others are retrained in make test). CI runs it too.
+check-models: install
+	$(PYTEST) -m slow tests
 
 # Re-execute the notebooks in place after editing them: fresh stored outputs for nbval and
 # the widget state the static site needs.

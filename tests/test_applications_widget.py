@@ -8,14 +8,13 @@ import pytest
 from ipywidgets.widgets.widget_link import Link
 
 from utils.applications_widget import NUM_CHARS, PROMPTS, GenerationStepper, render_step
-from utils.char_lm import generation_steps, train_char_lm
-from utils.corpus import load_text
+from utils.char_lm import generation_steps
+from utils.reference import load_reference
 
 
 @pytest.fixture(scope="module")
 def model():
-    # a briefly trained model is enough for the widget's mechanics
-    return train_char_lm(load_text(), seed=0, steps=20)[0]
+    return load_reference("char_lm")  # the model chapter 5's widget shows
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from utils.char_lm import (
     train_char_lm,
 )
 from utils.corpus import load_text
+from utils.reference import load_reference
 
 TOY = "我喜欢吃苹果\n你喜欢吃香蕉\n我们去公园\n他们去学校\n我喜欢猫\n你喜欢狗"
 
@@ -34,6 +35,12 @@ def text():
 def trained(text):
     """The chapter's model, trained with the chapter's settings."""
     return train_char_lm(text, seed=0)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """The chapter's reference model (float64), which the chapter's analysis uses."""
+    return load_reference("char_lm")
 
 
 def test_vocab_round_trip_and_chinese_errors():
@@ -205,8 +212,8 @@ def test_model_beats_unigram_and_bigram_on_held_out(text, trained):
     assert ours < bi - 1.0 < uni
 
 
-def test_generation_is_deterministic_and_uses_corpus_chars(trained):
-    model = trained[0]
+def test_generation_is_deterministic_and_uses_corpus_chars(reference):
+    model = reference
     out = generate(model, "我喜欢", 16)
     assert out == generate(model, "我喜欢", 16) and len(out) == 16
     assert all(c in model.vocab for c in out)
@@ -220,8 +227,8 @@ def test_generation_is_deterministic_and_uses_corpus_chars(trained):
         generate(model, "我", 3, greedy=False, temperature=0)
 
 
-def test_generation_steps_agree_with_generate(trained):
-    model = trained[0]
+def test_generation_steps_agree_with_generate(reference):
+    model = reference
     steps = generation_steps(model, "今天", 8)
     assert "".join(s.chosen for s in steps) == generate(model, "今天", 8)
     for t, s in enumerate(steps):
@@ -233,8 +240,8 @@ def test_generation_steps_agree_with_generate(trained):
         generation_steps(model, "我" * 20, 10)
 
 
-def test_parallel_forward_equals_step_by_step(trained):
-    model = trained[0]
+def test_parallel_forward_equals_step_by_step(reference):
+    model = reference
     seq = torch.tensor([model.vocab.encode("我喜欢吃香蕉和苹果")])
     with torch.no_grad():
         once = model(seq)[0]

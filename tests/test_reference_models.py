@@ -29,8 +29,8 @@ from utils.reference import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "train_reference_models.py"
-# The slow retrainings each get a module of their own, so that pytest-xdist can run them on
-# both cores (see test_reference_vit.py); the rest are retrained here.
+# The two slow retrainings are in test_reference_vit.py and test_reference_numerals.py
+# (marked slow: make check-models); the rest, a few seconds each, are retrained here.
 RETRAINED_HERE = [n for n in REFERENCES if n not in ("vit", "numerals")]
 
 

@@ -440,7 +440,7 @@ def train_vit(
     d_ff: int = 64,
     eval_every: int = 4,
     seed: int = 0,
-    num_threads: int | None = 2,
+    num_threads: int | None = None,
     **model_kwargs,
 ) -> TrainResult:
     """在手写数字上训练一个小 ViT：AdamW + one-cycle 学习率（先升后降），块丢弃 + 随机平移。
@@ -458,24 +458,24 @@ def train_vit(
     size of the sinusoid's entries) lets position matter from the first step, which
     trains much faster here than ViT's 0.02.
 
-    ``num_threads`` sets torch's CPU threads for the run and restores them afterwards
-    (None leaves them alone). The default 2 uses both cores of the book's reference
-    machine: 48 epochs took 12.3–34.4 s there (the median of a day's runs 15–20 s: the
-    virtual machine's speed varies, the second thread's most) against about 20 s on one
-    thread. A fixed thread count also fixes the arithmetic: the same count gives the same
-    result on every run, another count a slightly different one (thread count changes the
-    summation order).
+    ``num_threads`` sets torch's CPU threads for the run and restores them afterwards; None
+    (the default) leaves torch's own count, normally one per core: chapter 6's live run
+    uses the reader's whole CPU. On the book's 2-core machine that is 2 threads, and 48
+    epochs took 12.3–34.4 s (the median of a day's runs 15–20 s: the virtual machine's speed
+    varies, the second thread's most) against about 20 s on one thread. The thread count
+    changes the order of floating-point sums, so a run is reproducible only with the same
+    count; the reference model and the seed table (``scripts/measure_vit_seeds.py``) use 1.
     ``eval_every``: measure the test accuracy every that many epochs (4: 12 points on the
     learning curve), and after the last one (each measurement is a forward pass over the
     test set, about 50 ms, counted in ``seconds``).
 
-    Measured here (``scripts/benchmark.py --vit-seeds 20``; README): seeds 0–19 gave 3 to 13
-    of the 360 test images wrong, 98.2 % on average, 14 of the 20 runs ≥ 98 %. A run's
-    accuracy is a random draw: another seed, thread count or CPU gives another one. The
-    earlier recipe (dropout 0.1, d_ff 128, 30 epochs, one thread) averaged about 96.9 %.
-    Chapter 6's exercise 8 (``scripts/benchmark.py --vit-seeds 20 --vit-patch4``):
+    Measured (``scripts/measure_vit_seeds.py``, one thread, reference numerics; chapter 6
+    prints the table from data/models/vit_seeds.json): seeds 0–19 gave 3 to 13 of the 360
+    test images wrong, 98.18 % on average, 14 of the 20 runs ≥ 98 %; 96 epochs (the
+    reference model's recipe) 1 to 4 wrong in 10 seeds. A run's accuracy is a random draw:
+    another seed, thread count or CPU gives another one. Chapter 6's exercise 8:
     ``patch_size=4`` (4 patches, passed on to ``ViT``), ``patch_keep=None``, ``batch_size=512``,
-    ``epochs=128`` gave 2 to 7 wrong, all 20 runs ≥ 98 %, in about 1.27 times the time.
+    ``epochs=128`` gave 1 to 9 wrong, 18 of 20 runs ≥ 98 %.
     """
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("eval_every", eval_every)):
         check_int(name, value)
