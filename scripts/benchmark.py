@@ -46,15 +46,15 @@ def time_notebook(path: Path) -> float:
 
 
 def train_numerals():
-    from utils.numerals import exact_match, train_numeral_model
+    from utils.models.numerals import exact_match, train_numeral_model
 
     r = train_numeral_model()
     return r.seconds, f"留出集完全正确率 {exact_match(r.model, r.heldout_numbers):.2%}"
 
 
 def train_word2vec():
-    from utils.corpus import load_sentences
-    from utils.word2vec import train_word2vec
+    from utils.models.corpus import load_sentences
+    from utils.models.word2vec import train_word2vec
 
     start = time.perf_counter()
     train_word2vec(load_sentences(), d_model=16, window=2, num_negatives=5, epochs=5, seed=0)
@@ -62,8 +62,14 @@ def train_word2vec():
 
 
 def train_char_lm():
-    from utils.char_lm import CharVocab, model_loss, ngram_loss, split_sentences, train_char_lm
-    from utils.corpus import load_text
+    from utils.models.char_lm import (
+        CharVocab,
+        model_loss,
+        ngram_loss,
+        split_sentences,
+        train_char_lm,
+    )
+    from utils.models.corpus import load_text
 
     text = load_text()
     model, _, seconds = train_char_lm(text, seed=0)
@@ -73,7 +79,7 @@ def train_char_lm():
 
 
 def train_sasrec():
-    from utils.recommender import (
+    from utils.models.recommender import (
         hit_rate,
         make_sessions,
         next_item_scores,
@@ -91,7 +97,7 @@ def train_sasrec():
 
 
 def train_vit():
-    from utils.vit import accuracy, load_digits_split, train_vit
+    from utils.models.vit import accuracy, load_digits_split, train_vit
 
     split = load_digits_split()
     r = train_vit(split)
@@ -99,7 +105,7 @@ def train_vit():
 
 
 def rnn_vs_attention():
-    from utils.parallelism import speed_ratio
+    from utils.experiments.parallelism import speed_ratio
 
     start = time.perf_counter()
     ratio = speed_ratio()

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/measure_vit_seeds.py            # every recipe below (about 40 min)
     .venv/bin/python scripts/measure_vit_seeds.py live       # only chapter 6's live recipe
 
-Every run is trained with ``utils.reference.REFERENCE_NUMERICS`` (generic kernels, MKL's
+Every run is trained with ``utils.models.reference.REFERENCE_NUMERICS`` (generic kernels, MKL's
 reproducible path, one thread), like the reference models, so anyone can reproduce the
 table on any x86-64 CPU. Chapter 6 prints the table from the JSON file.
 """
@@ -36,7 +36,12 @@ RECIPES = {
 
 def _measure(name: str) -> dict:
     """Train recipe ``name`` once per seed in this process (already under the numerics)."""
-    from utils.vit import load_digits_split, neighbour_similarity, position_similarity, train_vit
+    from utils.models.vit import (
+        load_digits_split,
+        neighbour_similarity,
+        position_similarity,
+        train_vit,
+    )
 
     title, kwargs, seeds = RECIPES[name]
     split = load_digits_split()
@@ -53,7 +58,7 @@ def _measure(name: str) -> dict:
 
 
 def main(argv=None) -> int:
-    from utils.reference import REFERENCE_NUMERICS
+    from utils.models.reference import REFERENCE_NUMERICS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"recipes (default: all of {list(RECIPES)})")

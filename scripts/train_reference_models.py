@@ -5,10 +5,10 @@
     .venv/bin/python scripts/train_reference_models.py --check    # retrain all, compare digests
 
 Each model is trained in a fresh process whose environment holds
-``utils.reference.REFERENCE_NUMERICS`` (generic ATen kernels, MKL's reproducible path,
+``utils.models.reference.REFERENCE_NUMERICS`` (generic ATen kernels, MKL's reproducible path,
 oneDNN without AVX, one thread): torch reads those settings once, at start-up, and with
 them the same recipe gives the same weights on any x86-64 CPU. The recipes and what the
-models are for: ``utils/reference.py``; what is shipped: ``data/models/README.md``.
+models are for: ``utils/models/reference.py``; what is shipped: ``data/models/README.md``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def _numerics_env() -> dict[str, str]:
-    from utils.reference import REFERENCE_NUMERICS
+    from utils.models.reference import REFERENCE_NUMERICS
 
     return {**os.environ, **REFERENCE_NUMERICS}
 
@@ -37,7 +37,7 @@ def _train_here(name: str, check: bool) -> int:
     """Train ``name`` in this process (its environment must already be REFERENCE_NUMERICS)."""
     import torch
 
-    from utils.reference import REFERENCE_NUMERICS, REFERENCES, reference_info, state_digest
+    from utils.models.reference import REFERENCE_NUMERICS, REFERENCES, reference_info, state_digest
 
     wrong = {k: os.environ.get(k) for k, v in REFERENCE_NUMERICS.items() if os.environ.get(k) != v}
     if wrong:
@@ -71,7 +71,7 @@ def _train_here(name: str, check: bool) -> int:
         **extra,
     }
     ref.info_path.write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    from utils.reference import load_reference
+    from utils.models.reference import load_reference
 
     info["results"] = ref.evaluate(load_reference(name))
     ref.info_path.write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", "utf-8")
@@ -81,7 +81,7 @@ def _train_here(name: str, check: bool) -> int:
 
 
 def main(argv=None) -> int:
-    from utils.reference import MODELS_DIR, REFERENCES
+    from utils.models.reference import MODELS_DIR, REFERENCES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from utils.recommender import make_sessions, split_users, train_sasrec
+from utils.models.recommender import make_sessions, split_users, train_sasrec
 
 SITE = Path(
     os.environ.get("BOOK_HTML") or Path(__file__).resolve().parent.parent / "_build" / "html"

@@ -1,4 +1,4 @@
-"""第 5 章的生成 widget（utils/applications_widget.py）：预先算好的面板、jslink、出错时保留原状。"""
+"""第 5 章的生成 widget（utils/widgets/generation.py）：预先算好的面板、jslink、出错时保留原状。"""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import html
 import pytest
 from ipywidgets.widgets.widget_link import Link
 
-from utils.applications_widget import NUM_CHARS, PROMPTS, GenerationStepper, render_step
-from utils.char_lm import generation_steps
-from utils.reference import load_reference
+from utils.models.char_lm import generation_steps
+from utils.models.reference import load_reference
+from utils.widgets.generation import NUM_CHARS, PROMPTS, GenerationStepper, render_step
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,10 @@ import torch  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 from matplotlib.path import Path  # noqa: E402
 
-from utils.architecture_plot import (  # noqa: E402
-    CROSS_COLOR,
-    SKIP_COLOR,
-    draw_architecture,
-    trace_shapes,
-)
-from utils.numerals import encode_source, encode_target, make_model  # noqa: E402
-from utils.plotting import use_chinese_font  # noqa: E402
+from utils.models.numerals import encode_source, encode_target, make_model  # noqa: E402
+from utils.nn.transformer import trace_shapes  # noqa: E402
+from utils.plots import use_chinese_font  # noqa: E402
+from utils.plots.architecture import CROSS_COLOR, SKIP_COLOR, draw_architecture  # noqa: E402
 
 PAGE_WIDTH = 7.0  # inches: the book's page shows figures at most ~700 px wide at 100 dpi
 

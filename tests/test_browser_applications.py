@@ -1,7 +1,7 @@
 """第 5 章的静态网页（没有内核）：在 Chromium 里逐步查看生成 widget 和推荐 widget，核对显示的数字。
 
 Run on a build of the chapter (BOOK_HTML=... or _build/html). The expected numbers are
-recomputed here with the chapter's reference models (utils.reference), as the chapter does.
+recomputed here with the chapter's reference models (utils.models.reference), as the chapter does.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 from conftest import off_machine, open_page
 
-from utils.applications_widget import NUM_CHARS, PROMPTS
-from utils.char_lm import generation_steps, show_char
-from utils.recommender import parse_items, recommend
-from utils.recommender_widget import PRESETS
-from utils.reference import load_reference
+from utils.models.char_lm import generation_steps, show_char
+from utils.models.recommender import parse_items, recommend
+from utils.models.reference import load_reference
+from utils.widgets.generation import NUM_CHARS, PROMPTS
+from utils.widgets.recommender import PRESETS
 
 CHAPTER = "chapters/05_applications.html"
 

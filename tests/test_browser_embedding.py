@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from conftest import off_machine, open_page
 
-from utils.corpus import load_sentences
-from utils.reference import load_reference
-from utils.word2vec import build_vocab, nearest_neighbours
+from utils.models.corpus import load_sentences
+from utils.models.reference import load_reference
+from utils.models.word2vec import build_vocab, nearest_neighbours
 
 CHAPTER = "chapters/03_embedding.html"
 

@@ -13,7 +13,7 @@ import re
 
 from conftest import off_machine, open_page
 
-from utils.vit import load_digits_split
+from utils.models.vit import load_digits_split
 
 CHAPTER = "chapters/06_vision_transformer.html"
 PICKED_DIGITS = (0, 1, 3, 4, 7, 8)  # the chapter's six images: the first test image of each

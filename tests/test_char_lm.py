@@ -1,4 +1,4 @@
-"""字符级语言模型（utils/char_lm.py）：与 PyTorch 对照，以及第 5 章声称的性质。"""
+"""字符级语言模型（utils/models/char_lm.py）：与 PyTorch 对照，以及第 5 章声称的性质。"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from utils.char_lm import (
+from utils.models.char_lm import (
     CharLM,
     CharVocab,
     generate,
@@ -20,8 +20,8 @@ from utils.char_lm import (
     split_sentences,
     train_char_lm,
 )
-from utils.corpus import load_text
-from utils.reference import load_reference
+from utils.models.corpus import load_text
+from utils.models.reference import load_reference
 
 TOY = "我喜欢吃苹果\n你喜欢吃香蕉\n我们去公园\n他们去学校\n我喜欢猫\n你喜欢狗"
 

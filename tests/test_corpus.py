@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.corpus import CORPUS_PATH, load_sentences, load_text
+from utils.models.corpus import CORPUS_PATH, load_sentences, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,9 @@ import html
 
 import pytest
 
-from utils.decoding_widget import (
+from utils.models.numerals import make_model
+from utils.models.reference import load_reference
+from utils.widgets.decoding import (
     CUSTOM_LABEL,
     EXAMPLES,
     NUM_STEPS,
@@ -17,8 +19,6 @@ from utils.decoding_widget import (
     render_step,
     trace,
 )
-from utils.numerals import make_model
-from utils.reference import load_reference
 
 
 @pytest.fixture(scope="module")

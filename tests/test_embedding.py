@@ -9,8 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from utils.embedding import (
-    cosine_matrix,
+from utils.experiments.embedding import (
     factorise_ratings,
     first_layer_params,
     image_patches,
@@ -18,9 +17,9 @@ from utils.embedding import (
     lookup_vs_matmul,
     memory_rows,
     one_hot_encode,
-    pca_project,
     tensor_bytes,
 )
+from utils.nn.linalg import cosine_matrix, pca_project
 
 # ---------------------------------------------------------------- one-hot
 
@@ -204,7 +203,7 @@ def test_image_patches_against_unfold():
 
 
 def test_image_patches_is_chapter_6s_patchify_for_one_channel():
-    from utils.vit import patchify
+    from utils.models.vit import patchify
 
     img = np.random.default_rng(1).normal(size=(8, 12))
     for p in (1, 2, 4):

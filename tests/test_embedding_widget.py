@@ -7,14 +7,14 @@ import html
 import numpy as np
 import pytest
 
-from utils.embedding_widget import (
+from utils.models.word2vec import Vocab, nearest_neighbours
+from utils.widgets.embedding import (
     STAGES,
     EmbeddingExplorer,
     one_hot_table,
     render_panel,
     w_rows_table,
 )
-from utils.word2vec import Vocab, nearest_neighbours
 
 WORDS = ["苹果", "香蕉", "猫", "狗", "<b>", "红色"]
 

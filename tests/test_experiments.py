@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from utils import softmax
-from utils.experiments import (
+from utils.experiments.scaling import (
     conv_output_depends_on,
     dot_product_variance,
     softmax_jacobian_norm,
     softmax_saturation,
 )
+from utils.nn.numpy_attention import softmax
 
 
 def test_dot_product_variance_grows_like_d_k_and_scaling_undoes_it():

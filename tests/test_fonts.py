@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.font_manager import FontProperties  # noqa: E402
 
-from utils.plotting import CJK_FONT_NAME, cjk_font_path, heatmap, use_chinese_font  # noqa: E402
+from utils.plots import CJK_FONT_NAME, cjk_font_path, heatmap, use_chinese_font  # noqa: E402
 
 MISSING = "missing from"
 

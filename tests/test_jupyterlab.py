@@ -24,17 +24,17 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 # Each notebook builds one chapter's widget, with the same calls as the chapter.
 NOTEBOOKS = {
     "attention.ipynb": [
-        "from utils.widgets import AttentionStepper",
+        "from utils.widgets.attention import AttentionStepper",
         "AttentionStepper().widget",
     ],
     "position.ipynb": [
-        "from utils.position_widget import PositionExplorer",
+        "from utils.widgets.position import PositionExplorer",
         "PositionExplorer().widget",
     ],
     "recommender.ipynb": [
-        "from utils.recommender import make_sessions, split_users\n"
-        "from utils.recommender_widget import RecommenderStepper\n"
-        "from utils.reference import load_reference",
+        "from utils.models.recommender import make_sessions, split_users\n"
+        "from utils.widgets.recommender import RecommenderStepper\n"
+        "from utils.models.reference import load_reference",
         "sessions = make_sessions(2500, session_len=8, p_chain=0.8, seed=0)\n"
         "train_s, test_s = split_users(sessions, test_fraction=0.2, seed=0)",
         'RecommenderStepper(load_reference("sasrec"), train_s).widget',

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from utils.numerals import (
+from utils.models.numerals import (
     BOS_ID,
     EOS_ID,
     MAX_NUMBER,

@@ -6,16 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from utils import (
-    NOTES_W_KEY,
-    NOTES_W_QUERY,
-    NOTES_W_VALUE,
-    NOTES_X,
-    attention_steps,
-    naive_softmax,
-    notes_example,
-    softmax,
-)
+from utils.nn.examples import NOTES_W_KEY, NOTES_W_QUERY, NOTES_W_VALUE, NOTES_X, notes_example
+from utils.nn.numpy_attention import attention_steps, naive_softmax, softmax
 
 # ---------------------------------------------------------------- the worked example
 

@@ -7,7 +7,9 @@ import math
 import ipywidgets as W
 import pytest
 
-from utils.position_widget import (
+from utils.nn.positional_encoding import positional_encoding
+from utils.widgets.attention import fmt
+from utils.widgets.position import (
     D_MODELS,
     MAX_D_MODEL,
     MAX_POS,
@@ -22,8 +24,6 @@ from utils.position_widget import (
     render_similarity,
     similar_positions,
 )
-from utils.positional_encoding import positional_encoding
-from utils.stepper_html import fmt
 
 # ------------------------------------------------------------------ parsing
 

@@ -15,8 +15,10 @@ import numpy as np
 import pytest
 import torch
 
-from utils import NOTES_W_KEY, NOTES_W_QUERY, NOTES_W_VALUE, NOTES_X, attention_steps
-from utils.positional_encoding import (
+from utils.nn.attention import MultiHeadAttention, scaled_dot_product_attention
+from utils.nn.examples import NOTES_W_KEY, NOTES_W_QUERY, NOTES_W_VALUE, NOTES_X
+from utils.nn.numpy_attention import attention_steps
+from utils.nn.positional_encoding import (
     LearnedPositionalEmbedding,
     PositionalEncoding,
     angular_frequencies,
@@ -30,7 +32,6 @@ from utils.positional_encoding import (
     similarity_matrix,
     wavelengths,
 )
-from utils.torch_attention import MultiHeadAttention, scaled_dot_product_attention
 
 
 def loop_pe(seq_len, d_model, base=10000.0):

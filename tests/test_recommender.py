@@ -1,4 +1,4 @@
-"""自注意力序列推荐（utils/recommender.py）：数据里埋的规律、HR@k、以及第 5 章的结论。"""
+"""自注意力序列推荐（utils/models/recommender.py）：数据里埋的规律、HR@k、以及第 5 章的结论。"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from utils.recommender import (
+from utils.models.recommender import (
     CHAINS,
     EVERYDAY,
     ITEM_ID,

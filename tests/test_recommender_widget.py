@@ -1,4 +1,4 @@
-"""第 5 章的推荐 widget（utils/recommender_widget.py）：预先算好的面板、jslink、出错时保留原状。"""
+"""第 5 章的推荐 widget（utils/widgets/recommender.py）：预先算好的面板、jslink、出错时保留原状。"""
 
 from __future__ import annotations
 
@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 from ipywidgets.widgets.widget_link import Link
 
-from utils.recommender import (
-    ITEMS,
-    parse_items,
-    popularity_scores,
-    recommend,
-)
-from utils.recommender_widget import PRESETS, RecommenderStepper, render_step, step_labels
-from utils.stepper import shade
+from utils.models.recommender import ITEMS, parse_items, popularity_scores, recommend
+from utils.widgets.base import shade
+from utils.widgets.recommender import PRESETS, RecommenderStepper, render_step, step_labels
 
 
 @pytest.fixture(scope="module")

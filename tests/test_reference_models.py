@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from utils.reference import (
+from utils.models.reference import (
     MODELS_DIR,
     REFERENCE_NUMERICS,
     REFERENCES,
@@ -41,7 +41,7 @@ def test_shipped_model_loads_in_float64_and_is_small(name):
     assert all(p.dtype == torch.float64 for p in model.parameters())
     assert (MODELS_DIR / f"{name}.pt").stat().st_size < 500_000  # a few hundred KB
     info = reference_info(name)
-    assert info["recipe"] == REFERENCES[name].recipe, "记录的配方与 utils/reference.py 的不一致"
+    assert info["recipe"] == REFERENCES[name].recipe, "记录的配方与 utils/models/reference.py 的不一致"
     assert info["numerics"] == REFERENCE_NUMERICS
 
 
@@ -55,7 +55,7 @@ def test_recorded_results_are_what_the_model_measures(name):
 
 
 def test_a_changed_weight_file_is_refused(tmp_path, monkeypatch):
-    import utils.reference as reference
+    import utils.models.reference as reference
 
     for suffix in (".pt", ".json"):
         (tmp_path / f"sasrec{suffix}").write_bytes((MODELS_DIR / f"sasrec{suffix}").read_bytes())

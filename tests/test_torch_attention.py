@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from utils import MultiHeadAttention, causal_mask, scaled_dot_product_attention
+from utils.nn.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
 
 DT = torch.float64
 ATOL = 1e-12

@@ -1,4 +1,4 @@
-"""utils.transformer 与 PyTorch 自带的 Transformer 逐一比较（同样的权重，float64）。
+"""utils.nn.transformer 与 PyTorch 自带的 Transformer 逐一比较（同样的权重，float64）。
 
 The judge is PyTorch itself: for both norm placements, both activations and with
 padding and causal masks, the book's encoder layer, decoder layer, stacks and whole
@@ -12,9 +12,9 @@ import pytest
 import torch
 from torch import nn
 
-from utils.positional_encoding import positional_encoding
-from utils.torch_attention import causal_mask
-from utils.transformer import (
+from utils.nn.attention import causal_mask
+from utils.nn.positional_encoding import positional_encoding
+from utils.nn.transformer import (
     Decoder,
     DecoderLayer,
     Encoder,
@@ -268,7 +268,7 @@ def _small_model(seed=0):
 
 
 def test_greedy_decode_trace_matches_greedy_decode():
-    from utils.transformer import DecodeStep
+    from utils.nn.transformer import DecodeStep
 
     model = _small_model()
     src = torch.tensor([[3, 4, 5, 6]])
@@ -314,7 +314,7 @@ def test_greedy_decode_trace_stops_at_eos_and_checks_shape():
 
 
 def test_norm_placement_stats():
-    from utils.transformer import norm_placement_stats
+    from utils.nn.transformer import norm_placement_stats
 
     post = norm_placement_stats(12, norm_first=False)
     pre = norm_placement_stats(12, norm_first=True)

@@ -1,4 +1,4 @@
-"""utils.vit：切块、卷积投影、ViT 的编码器块与整个模型，都与 PyTorch 自己的模块比较（float64）。
+"""utils.models.vit：切块、卷积投影、ViT 的编码器块与整个模型，都与 PyTorch 自己的模块比较（float64）。
 
 The judge is PyTorch: the patch projection against ``nn.Conv2d`` + ``F.unfold``, each of
 the ViT's own blocks against ``nn.TransformerEncoderLayer(norm_first=True, "gelu")`` with
@@ -14,8 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from utils.positional_encoding import positional_encoding
-from utils.vit import (
+from utils.models.vit import (
     PatchEmbedding,
     PatchLinearEmbedding,
     ViT,
@@ -28,12 +27,13 @@ from utils.vit import (
     position_similarity,
     random_shift,
     shuffle_patches,
-    to_torch_encoder_layer,
     trace,
     train_vit,
     unpatchify,
     vit_parameter_count,
 )
+from utils.nn.positional_encoding import positional_encoding
+from utils.nn.transformer import to_torch_encoder_layer
 
 ATOL = 1e-10
 
@@ -376,7 +376,7 @@ def test_vit_drops_patches_only_in_training():
 
 
 def test_neighbour_similarity_separates_near_and_far():
-    from utils.vit import neighbour_similarity
+    from utils.models.vit import neighbour_similarity
 
     idx = torch.arange(16)
     r, c = idx // 4, idx % 4
@@ -395,9 +395,9 @@ def test_plots_draw_with_chinese_titles():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from utils.plotting import use_chinese_font
-    from utils.vit import TrainHistory
-    from utils.vit_plots import (
+    from utils.models.vit import TrainHistory
+    from utils.plots import use_chinese_font
+    from utils.plots.vit import (
         plot_cls_attention,
         plot_confusion,
         plot_digits,

@@ -1,7 +1,7 @@
-"""utils.vit_widget：每个面板的 HTML、控件与面板的 jslink、换图与不合法的输入。
+"""utils.widgets.vit：每个面板的 HTML、控件与面板的 jslink、换图与不合法的输入。
 
 The model here is a small untrained ViT (fixed seed): the widget is a view, and what
-it shows must agree with ``utils.vit.trace`` whatever the weights are.
+it shows must agree with ``utils.models.vit.trace`` whatever the weights are.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import ipywidgets as W
 import pytest
 import torch
 
-from utils.vit import ViT, load_digits_split, trace
-from utils.vit_widget import (
+from utils.models.vit import ViT, load_digits_split, trace
+from utils.widgets.vit import (
     STAGES,
     VitExplorer,
     image_table,

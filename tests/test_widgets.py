@@ -5,9 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from utils import notes_example
-from utils.stepper_html import STAGES, fmt, fmt_vec, matrix_table, render_stage
-from utils.widgets import MAX_ABS_INPUT, AttentionStepper, parse_row
+from utils.nn.examples import notes_example
+from utils.widgets.attention import (
+    MAX_ABS_INPUT,
+    STAGES,
+    AttentionStepper,
+    fmt,
+    fmt_vec,
+    matrix_table,
+    parse_row,
+    render_stage,
+)
 
 # ---------------------------------------------------------------- parse_row
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils.corpus import load_sentences
-from utils.word2vec import (
+from utils.models.corpus import load_sentences
+from utils.models.word2vec import (
     WORD_GROUPS,
     SkipGramNS,
     build_vocab,

@@ -1,0 +1,85 @@
+"""静态网页上也能逐步查看的 widget 的公共零件。Shared parts of the book's step-through widgets.
+
+The pattern (see ../shared/FACTS.md and utils/widgets/attention.py): compute every stage in
+Python up front, put each stage in an ``HTML`` panel, nest the panels in ``Tab``
+widgets whose tab bars are hidden, and tie each control's ``index`` to a tab's
+``selected_index`` with ``jslink``. ``jslink`` runs in the browser, so stepping
+needs no kernel; recomputing on new input does. ``Stack`` does not switch on the
+static page, so it is not used.
+
+Usage::
+
+    panels = [W.HTML(render(i)) for i in range(n)]
+    tabs = hidden_tabs(panels)
+    slider = step_slider(names)
+    links = [link_index(slider, tabs)]
+    ok, msg = True, ok_html("已重新计算")
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+
+# Hides the tab bars of hidden_tabs(); ships with every widget that uses them, so the
+# widget looks the same in JupyterLab and on the site. Class names are prefixed book-.
+# !important: the widget library's own rule (.jupyter-widgets.widget-tab > .lm-TabBar)
+# is more specific and would otherwise show the tab bars on the static page.
+BASE_STYLE = """<style>
+.book-hidden-tabs > .lm-TabBar, .book-hidden-tabs > .p-TabBar { display: none !important; }
+.book-hidden-tabs > .widget-tab-contents { border: none !important; padding: 0 !important; }
+.book-msg-ok { color: #166534; }
+.book-msg-err { color: #b91c1c; font-weight: bold; }
+table.book-matrix { border-collapse: collapse; margin: 4px 0;
+  font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+table.book-matrix caption { font-weight: bold; text-align: left; }
+table.book-matrix th, table.book-matrix td { border: 1px solid #bbb; padding: 2px 8px;
+  text-align: right; }
+table.book-matrix th { background: #f3f3f3; color: #111; font-weight: normal; }
+table.book-matrix .hl { background: #ffe08a; color: #111; font-weight: bold; }
+</style>"""
+
+
+def hidden_tabs(children, titles=None) -> W.Tab:
+    """A ``Tab`` whose tab bar is hidden: a control elsewhere picks the child via jslink."""
+    children = list(children)
+    if not children:
+        raise ValueError("hidden_tabs 至少需要一个面板（panel）")
+    tabs = W.Tab(
+        children=children, titles=list(titles) if titles else [str(i) for i in range(len(children))]
+    )
+    tabs.add_class("book-hidden-tabs")
+    return tabs
+
+
+def step_slider(options) -> W.SelectionSlider:
+    """The “步骤：” slider every widget steps with: one option per stage, full width."""
+    return W.SelectionSlider(
+        options=list(options),
+        description="步骤：",
+        continuous_update=True,
+        layout=W.Layout(width="95%"),
+    )
+
+
+def link_index(control, tabs: W.Tab) -> W.Link:
+    """Tie ``control.index`` to ``tabs.selected_index`` in the browser (works with no kernel)."""
+    return W.jslink((control, "index"), (tabs, "selected_index"))
+
+
+def shade(weight: float) -> str:
+    """A weight in [0, 1] (clipped) -> a CSS background colour from white (0) to blue (1)."""
+    w = min(max(float(weight), 0.0), 1.0)
+    r, g, b = (int(255 - (255 - c) * w) for c in (59, 130, 246))
+    return f"rgb({r},{g},{b})"
+
+
+def ok_html(message: str) -> str:
+    """A green confirmation line; ``message`` is escaped."""
+    return f'<span class="book-msg-ok">✓ {html.escape(str(message))}</span>'
+
+
+def error_html(message: str, kept: str = "上方仍显示上一次有效的结果。") -> str:
+    """A red Chinese error line that says the last good state is kept; ``message`` is escaped."""
+    return f'<span class="book-msg-err">⚠ {html.escape(str(message))}。{html.escape(kept)}</span>'
