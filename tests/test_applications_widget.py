@@ -78,6 +78,6 @@ def test_good_input_replaces_the_selected_prompt(model, stepper):
     assert stepper.prompt_picker.options[1] == "2. 我们"
     assert "book-msg-ok" in stepper.message.value
     # the editor is wired to set_prompt
-    stepper.editor.value = "xyz"
+    stepper.editor.fields[0].value = "xyz"
     assert "不在语料的字表里" in stepper.message.value
     assert html.escape("“x”") in stepper.message.value

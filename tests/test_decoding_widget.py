@@ -92,7 +92,7 @@ def test_bad_input_shows_a_message_and_keeps_the_panels(stepper, text, fragment)
 
 def test_typing_a_numeral_recomputes_the_custom_panels(stepper):
     before = _values(stepper)
-    stepper.editor.value = "九万零九"  # the observer decodes it
+    stepper.editor.fields[0].value = "九万零九"  # the observer decodes it
     assert "book-msg-ok" in stepper.message.value
     after = _values(stepper)
     assert after[:-1] == before[:-1]  # the examples stay

@@ -1,4 +1,4 @@
-"""并行计算（utils/experiments/parallelism.py）：RNN 与 torch.nn.RNN 对照，计算图深度、运算量与计时。"""
+"""并行计算（utils/experiments/parallelism.py）：RNN 与 torch.nn.RNN 对照，深度、运算量、计时。"""
 
 from __future__ import annotations
 

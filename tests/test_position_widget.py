@@ -9,6 +9,7 @@ import pytest
 
 from utils.nn.positional_encoding import positional_encoding
 from utils.widgets.attention import fmt
+from utils.widgets.base import parse_int
 from utils.widgets.position import (
     D_MODELS,
     MAX_D_MODEL,
@@ -17,7 +18,6 @@ from utils.widgets.position import (
     POSITIONS,
     PositionExplorer,
     check_settings,
-    parse_int,
     parse_settings,
     render_pair,
     render_result,

@@ -123,7 +123,7 @@ def test_good_input_replaces_the_selected_session(model, stepper):
         f'<span class="book-msg-ok">✓ 已重新计算：推荐前 3 名是 {"、".join(top)}</span>'
     )
     # the editor is wired to set_session
-    stepper.editor.value = "电视"
+    stepper.editor.fields[0].value = "电视"
     assert "不认识的物品：“电视”" in stepper.message.value
     assert "book-msg-err" in stepper.message.value
 

@@ -41,7 +41,9 @@ def test_shipped_model_loads_in_float64_and_is_small(name):
     assert all(p.dtype == torch.float64 for p in model.parameters())
     assert (MODELS_DIR / f"{name}.pt").stat().st_size < 500_000  # a few hundred KB
     info = reference_info(name)
-    assert info["recipe"] == REFERENCES[name].recipe, "记录的配方与 utils/models/reference.py 的不一致"
+    assert info["recipe"] == REFERENCES[name].recipe, (
+        "记录的配方与 utils/models/reference.py 的不一致"
+    )
     assert info["numerics"] == REFERENCE_NUMERICS
 
 

@@ -1,4 +1,4 @@
-"""utils.models.vit：切块、卷积投影、ViT 的编码器块与整个模型，都与 PyTorch 自己的模块比较（float64）。
+"""utils.models.vit：切块、卷积投影、编码器块与整个模型，都与 PyTorch 自己的模块比较（float64）。
 
 The judge is PyTorch: the patch projection against ``nn.Conv2d`` + ``F.unfold``, each of
 the ViT's own blocks against ``nn.TransformerEncoderLayer(norm_first=True, "gelu")`` with

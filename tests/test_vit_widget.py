@@ -109,8 +109,8 @@ def test_attention_render_rejects_nothing_silently(model, split):
     "text, message",
     [
         ("", "请输入"),
-        ("abc", "不是整数"),
-        ("3.5", "不是整数"),
+        ("abc", "不是数字"),
+        ("3.5", "必须是整数"),
         ("-1", "超出范围"),
         ("360", "超出范围"),
     ],

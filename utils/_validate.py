@@ -29,6 +29,14 @@ def as_matrix(name: str, a, *, rows: int | None = None, cols: int | None = None)
     return m
 
 
+def quote(text, limit: int = 20) -> str:
+    """“text”，太长时截断：错误信息引用读者的输入时用，不会把十万个字原样打印出来。"""
+    text = str(text)
+    if len(text) > limit:
+        text = text[:limit] + f"…（共 {len(text)} 个字符）"
+    return f"“{text}”"
+
+
 def is_int(value) -> bool:
     """一个整数（Python int 或 numpy 整数），但不是 True/False。"""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)

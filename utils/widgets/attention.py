@@ -20,7 +20,7 @@ import numpy as np
 
 from ..nn.examples import NOTES_W_KEY, NOTES_W_QUERY, NOTES_W_VALUE, NOTES_X
 from ..nn.numpy_attention import AttentionSteps, attention_steps
-from .base import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html, step_slider
+from .base import BASE_STYLE, Editor, hidden_tabs, link_index, step_slider
 
 STAGES = (
     "① 输入",
@@ -287,19 +287,19 @@ class AttentionStepper:
             W.Text(
                 value=", ".join(_plain(v) for v in self.steps[False].x[i]),
                 description=f"输入 {i + 1}",
-                continuous_update=False,
                 layout=W.Layout(width="20em"),
             )
             for i in range(n)
         ]
-        for t in self.inputs:
-            t.observe(self._on_edit, names="value")
-        self.message = W.HTML(
-            f"<span>每行 {d_model} 个数，用逗号或空格分隔；按回车后重新计算全部步骤。"
-            "（静态网页上没有内核，只能逐步查看，不能重算。）</span>"
+        hint = f"每行 {d_model} 个数，用逗号或空格分隔；按回车后重新计算全部步骤。"
+        self.editor = Editor(
+            "✎ 修改输入",
+            self.inputs,
+            hint,
+            self._apply,
+            kept="上方的步骤仍按上一次有效的输入显示。",
         )
-        editor = W.Accordion(children=[W.VBox([*self.inputs, self.message])], titles=["✎ 修改输入"])
-        editor.selected_index = None
+        self.message = self.editor.message
 
         self.widget = W.VBox(
             [
@@ -308,7 +308,7 @@ class AttentionStepper:
                 self.scale_picker,
                 self.stage_slider,
                 self.row_tabs,
-                editor,
+                self.editor.widget,
             ]
         )
         self.widget.add_class("attn-stepper")
@@ -322,23 +322,20 @@ class AttentionStepper:
 
     def set_inputs(self, texts) -> bool:
         """解析文本并重算；出错时显示中文提示并保留上一次的有效状态。返回是否成功。"""
-        n, d_model = self.steps[False].x.shape
-        try:
-            rows = [parse_row(t, d_model, f"第 {i + 1} 行") for i, t in enumerate(texts)]
-            if len(rows) != n:
-                raise ValueError(f"需要 {n} 行输入，实际有 {len(rows)} 行")
-            steps = self._compute(np.vstack(rows))
-        except ValueError as err:
-            self.message.value = error_html(err, kept="上方的步骤仍按上一次有效的输入显示。")
-            return False
-        self.steps = steps
-        self._fill_panels()
-        shown = "；".join(fmt_vec(r) for r in steps[False].x)
-        self.message.value = ok_html(f"已重新计算：{shown}")
-        return True
+        return self.editor.submit(*texts)
 
-    def _on_edit(self, _change) -> None:
-        self.set_inputs([t.value for t in self.inputs])
+    def _apply(self, *texts) -> str:
+        n, d_model = self.steps[False].x.shape
+        if len(texts) != n:
+            raise ValueError(f"需要 {n} 行输入，实际有 {len(texts)} 行")
+        rows = [parse_row(t, d_model, f"第 {i + 1} 行") for i, t in enumerate(texts)]
+        steps = self._compute(np.vstack(rows))
+        # render everything first: extreme but legal weights must not leave half the panels new
+        values = {key: render_stage(steps[key[1]], key[0], key[2]) for key in self.panels}
+        self.steps = steps
+        for key, panel in self.panels.items():
+            panel.value = values[key]
+        return f"已重新计算：{'；'.join(fmt_vec(r) for r in steps[False].x)}"
 
 
 def _plain(v: float) -> str:

@@ -22,6 +22,8 @@ import html
 
 import ipywidgets as W
 
+from .._validate import quote
+
 # Hides the tab bars of hidden_tabs(); ships with every widget that uses them, so the
 # widget looks the same in JupyterLab and on the site. Class names are prefixed book-.
 # !important: the widget library's own rule (.jupyter-widgets.widget-tab > .lm-TabBar)
@@ -80,6 +82,72 @@ def ok_html(message: str) -> str:
     return f'<span class="book-msg-ok">✓ {html.escape(str(message))}</span>'
 
 
-def error_html(message: str, kept: str = "上方仍显示上一次有效的结果。") -> str:
-    """A red Chinese error line that says the last good state is kept; ``message`` is escaped."""
-    return f'<span class="book-msg-err">⚠ {html.escape(str(message))}。{html.escape(kept)}</span>'
+def error_html(message, kept: str = "上方仍显示上一次有效的结果。") -> str:
+    """A red Chinese error line that says the last good state is kept; ``message`` is escaped
+    and cut to MAX_MESSAGE characters (a message may quote what the reader typed)."""
+    text = str(message).rstrip("。")
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 1] + "…"
+    return f'<span class="book-msg-err">⚠ {html.escape(text)}。{html.escape(kept)}</span>'
+
+
+MAX_MESSAGE = 200  # characters of an error message shown in a widget
+NO_KERNEL = "（静态网页上没有内核，只能逐步查看，不能重算。）"
+
+
+def parse_int(text, name: str) -> int:
+    """把文本解析成整数；不是整数时给出中文提示。'3'、' 3 '、'3.0' 都是 3。"""
+    body = str(text).strip()
+    if not body:
+        raise ValueError(f"{name}是空的：请输入一个整数")
+    try:
+        value = float(body)
+    except ValueError:
+        raise ValueError(f"{name}：{quote(body)}不是数字") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{name}：{quote(body)}不是普通的数（NaN 或无穷大）")
+    if not value.is_integer():
+        raise ValueError(f"{name}必须是整数，实际是 {quote(body)}")
+    return int(value)
+
+
+class Editor:
+    """每个 widget 共用的“✎”编辑区：输入框、一行提示、默认收起的 Accordion。
+
+    The reader types into ``fields`` (``W.Text`` boxes made by the widget) and presses
+    Enter; ``apply(*texts)`` then computes and renders everything and returns the
+    confirmation to show, or raises ``ValueError``/``TypeError`` with a Chinese message.
+    ``apply`` must compute every new panel before it changes any of them, so that an error
+    anywhere leaves the widget exactly as it was; the message says so. The editor needs a
+    running kernel: on the static page the Accordion stays closed and its hint says why.
+
+        self.editor = Editor("✎ 换一个开头", [W.Text(...)], "输入 1 到 20 个字……", self._apply)
+        self.editor.submit("我们")  # what Enter does, callable from code and tests
+    """
+
+    def __init__(self, title: str, fields, hint: str, apply, *, extra=(), kept: str | None = None):
+        self.fields = list(fields)
+        self.apply = apply
+        self.kept = kept or "上方仍显示上一次有效的结果。"
+        self.message = W.HTML(f"<span>{html.escape(hint)}{NO_KERNEL}</span>")
+        self.widget = W.Accordion(
+            children=[W.VBox([*self.fields, self.message, *extra])], titles=[title]
+        )
+        self.widget.selected_index = None  # closed
+        for field in self.fields:
+            field.continuous_update = False  # recompute on Enter, not on every key
+            field.observe(lambda _change: self.submit(), names="value")
+
+    def submit(self, *texts) -> bool:
+        """用 ``texts``（默认：输入框里的文字）重算；出错时显示中文提示并保留原状。返回是否成功。"""
+        texts = texts or tuple(field.value for field in self.fields)
+        try:
+            done = self.apply(*texts)
+        except (ValueError, TypeError) as err:
+            self.message.value = error_html(err, self.kept)
+            return False
+        except ArithmeticError:  # a safety net: the utils functions raise ValueError first
+            self.message.value = error_html("数值太大或太小，无法计算", self.kept)
+            return False
+        self.message.value = ok_html(done)
+        return True

@@ -26,7 +26,7 @@ from ..models.numerals import (
     encode_source,
 )
 from ..nn.transformer import DecodeStep, Transformer
-from .base import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html, step_slider
+from .base import BASE_STYLE, Editor, hidden_tabs, link_index, step_slider
 
 NUM_STEPS = MAX_TARGET_LEN + 1  # at most 5 digits, then </s>
 EXAMPLES = ("三百零五", "两千零八", "一万零五十", "四万零七百零三")
@@ -167,22 +167,16 @@ class DecodingStepper:
         self._links = [link_index(self.picker, self.example_tabs)]
         self._links += [link_index(self.step_slider, t) for t in step_tabs]
 
-        self.editor = W.Text(
-            value=custom,
-            description="中文数字",
-            continuous_update=False,
-            layout=W.Layout(width="22em"),
+        field = W.Text(value=custom, description="中文数字", layout=W.Layout(width="22em"))
+        hint = (
+            "输入 0 到 99999 之间的中文数字（如 三百零五、两千零八），按回车后"
+            f"用模型重新解码，结果在“{CUSTOM_LABEL}”里。"
         )
-        self.editor.observe(self._on_edit, names="value")
-        self.message = W.HTML(
-            "<span>输入 0 到 99999 之间的中文数字（如 三百零五、两千零八），按回车后"
-            f"用训练好的模型重新解码，结果在“{CUSTOM_LABEL}”里。"
-            "（静态网页上没有内核，只能查看预先算好的例子。）</span>"
-        )
-        editor = W.Accordion(children=[W.VBox([self.editor, self.message])], titles=["✎ 自己输入"])
-        editor.selected_index = None
+        self.editor = Editor("✎ 自己输入", [field], hint, self._apply)
+        self.message = self.editor.message
         self.widget = W.VBox(
-            [W.HTML(BASE_STYLE + STYLE), self.picker, self.step_slider, self.example_tabs, editor]
+            [W.HTML(BASE_STYLE + STYLE), self.picker, self.step_slider, self.example_tabs]
+            + [self.editor.widget]
         )
         self.widget.add_class("dec-stepper")
 
@@ -195,18 +189,15 @@ class DecodingStepper:
 
     def set_custom(self, text: str) -> bool:
         """解码用户输入的中文数字；出错时显示中文提示并保留上一次的有效面板。返回是否成功。"""
-        try:
-            result = trace(self.model, str(text))
-        except ValueError as err:
-            self.message.value = error_html(str(err).rstrip("。"))
-            return False
-        e = len(self.texts) - 1
-        self.texts[e], self.traces[e] = str(text).strip(), result
-        self._fill(e)
-        self.picker.index = e
-        digits = decode_target(s.chosen for s in result[1])
-        self.message.value = ok_html(f"已重新解码“{self.texts[e]}”：模型输出 {digits}")
-        return True
+        return self.editor.submit(text)
 
-    def _on_edit(self, _change) -> None:
-        self.set_custom(self.editor.value)
+    def _apply(self, text) -> str:
+        result = trace(self.model, str(text))
+        e = len(self.texts) - 1
+        text = str(text).strip()
+        values = render_all(text, *result)
+        self.texts[e], self.traces[e] = text, result  # everything computed: now show it
+        for panel, value in zip(self.panels[e], values, strict=True):
+            panel.value = value
+        self.picker.index = e
+        return f"已重新解码“{text}”：模型输出 {decode_target(s.chosen for s in result[1])}"

@@ -17,7 +17,7 @@ import ipywidgets as W
 import numpy as np
 
 from ..models.word2vec import Vocab, nearest_neighbours
-from .base import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html
+from .base import BASE_STYLE, Editor, hidden_tabs, link_index
 
 STAGES = ("① one-hot 行", "② × W = 取出一行", "③ 最近的词")
 
@@ -140,7 +140,9 @@ class EmbeddingExplorer:
 
     def __init__(self, vocab: Vocab, vectors, words, k: int = 5):
         if not isinstance(vocab, Vocab):
-            raise ValueError("vocab 必须是 utils.models.word2vec.Vocab（train_word2vec 返回的词表）")
+            raise ValueError(
+                "vocab 必须是 utils.models.word2vec.Vocab（train_word2vec 返回的词表）"
+            )
         vectors = np.asarray(vectors, dtype=np.float64)
         if vectors.ndim != 2 or vectors.shape[0] != len(vocab):
             raise ValueError(
@@ -172,22 +174,18 @@ class EmbeddingExplorer:
         self._links += [link_index(self.stage_picker, t) for t in self.stage_tabs]
 
         # Typing a word (needs a running kernel).
-        self.entry = W.Text(placeholder="例如：苹果", description="输入：", continuous_update=False)
+        self.entry = W.Text(placeholder="例如：苹果", description="输入：")
         self.entry.style.description_width = "3em"
-        self.entry.observe(self._on_entry, names="value")
-        self.message = W.HTML(
-            f"<span>词表共 {len(vocab)} 个词。输入一个词后按回车，"
-            "就会算出它的三步并加到上面的列表里。"
-            "（静态网页上没有内核，只能查看预先算好的词。）</span>"
-        )
+        hint = f"词表共 {len(vocab)} 个词。输入一个词后按回车，就会算出它的三步并加到上面的列表里。"
+        self.editor = Editor("✎ 输入一个词", [self.entry], hint, self._apply)
+        self.message = self.editor.message
         self.widget = W.VBox(
             [
                 W.HTML(BASE_STYLE + STYLE),
                 self.word_picker,
                 self.stage_picker,
                 self.word_tabs,
-                W.HBox([self.entry]),
-                self.message,
+                self.editor.widget,
             ]
         )
         self.widget.add_class("book-emb-explorer")
@@ -199,18 +197,17 @@ class EmbeddingExplorer:
 
     def show_word(self, text) -> bool:
         """显示输入的词；空输入或不在词表里时给出中文提示，保留原来的状态。返回是否成功。"""
+        return self.editor.submit(text)
+
+    def _apply(self, text) -> str:
         word = str(text if text is not None else "").strip()
-        try:
-            if not word:
-                raise ValueError("输入是空的：请输入一个词，例如 苹果")
-            if word not in self.vocab:
-                sample = "、".join(self.words[:5])
-                raise ValueError(
-                    f"“{word}”不在词表里（词表共 {len(self.vocab)} 个词），可以试试：{sample}"
-                )
-        except ValueError as err:
-            self.message.value = error_html(str(err))
-            return False
+        if not word:
+            raise ValueError("输入是空的：请输入一个词，例如 苹果")
+        if word not in self.vocab:
+            sample = "、".join(self.words[:5])
+            raise ValueError(
+                f"“{word}”不在词表里（词表共 {len(self.vocab)} 个词），可以试试：{sample}"
+            )
         if word not in self.words:
             tabs = self._stage_tabs_for(word)
             tabs.selected_index = self.stage_picker.index
@@ -222,8 +219,4 @@ class EmbeddingExplorer:
             self.word_picker.options = list(self.words)
         self.word_picker.value = word
         self.word_tabs.selected_index = self.words.index(word)
-        self.message.value = ok_html(f"正在显示“{word}”（编号 {self.vocab.index[word]}）")
-        return True
-
-    def _on_entry(self, change) -> None:
-        self.show_word(change["new"])
+        return f"正在显示“{word}”（编号 {self.vocab.index[word]}）"

@@ -17,7 +17,7 @@ import html
 import ipywidgets as W
 
 from ..models.char_lm import CharLM, GenStep, generation_steps, show_char
-from .base import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html, shade, step_slider
+from .base import BASE_STYLE, Editor, hidden_tabs, link_index, shade, step_slider
 
 PROMPTS = ("我喜欢", "今天天气", "杭州是")
 NUM_CHARS = 10
@@ -95,22 +95,11 @@ class GenerationStepper:
 
         # Editing (needs a running kernel).
         longest = model.max_len - num_chars + 1
-        self.editor = W.Text(
-            value=self.prompts[0],
-            description="新开头：",
-            continuous_update=False,
-            layout=W.Layout(width="22em"),
-        )
-        self.editor.style.description_width = "4.5em"
-        self.editor.observe(self._on_edit, names="value")
-        self.message = W.HTML(
-            f"<span>输入 1 到 {longest} 个语料里出现过的字，按回车后替换当前选中的开头。"
-            "（静态网页上没有内核，只能逐步查看，不能重算。）</span>"
-        )
-        editor = W.Accordion(
-            children=[W.VBox([self.editor, self.message])], titles=["✎ 换一个开头"]
-        )
-        editor.selected_index = None
+        field = W.Text(value=self.prompts[0], description="新开头：", layout=W.Layout(width="22em"))
+        field.style.description_width = "4.5em"
+        hint = f"输入 1 到 {longest} 个语料里出现过的字，按回车后替换当前选中的开头。"
+        self.editor = Editor("✎ 换一个开头", [field], hint, self._apply)
+        self.message = self.editor.message
 
         self.widget = W.VBox(
             [
@@ -118,7 +107,7 @@ class GenerationStepper:
                 self.prompt_picker,
                 self.step_slider,
                 self.prompt_tabs,
-                editor,
+                self.editor.widget,
             ]
         )
         self.widget.add_class("book-charlm")
@@ -132,20 +121,16 @@ class GenerationStepper:
 
     def set_prompt(self, text: str) -> bool:
         """用新开头替换当前选中的那一组步骤；出错时显示中文提示并保留原状。返回是否成功。"""
+        return self.editor.submit(text)
+
+    def _apply(self, text) -> str:
         prompt = str(text).strip()
-        try:
-            steps = generation_steps(self.model, prompt, self.num_chars)
-        except ValueError as err:
-            self.message.value = error_html(str(err))
-            return False
+        steps = generation_steps(self.model, prompt, self.num_chars)
         i = self.prompt_picker.index
-        self.prompts[i], self.steps[i] = prompt, steps
-        self._fill(i)
+        values = [render_step(steps, t, prompt) for t in range(self.num_chars)]
+        self.prompts[i], self.steps[i] = prompt, steps  # everything computed: now show it
+        for panel, value in zip(self.panels[i], values, strict=True):
+            panel.value = value
         self.prompt_picker.options = self._labels()
         self.prompt_picker.index = i
-        generated = "".join(show_char(s.chosen) for s in steps)
-        self.message.value = ok_html(f"已重新生成：{prompt} → {generated}")
-        return True
-
-    def _on_edit(self, _change) -> None:
-        self.set_prompt(self.editor.value)
+        return f"已重新生成：{prompt} → {''.join(show_char(s.chosen) for s in steps)}"

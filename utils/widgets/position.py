@@ -21,7 +21,7 @@ import ipywidgets as W
 
 from ..nn.positional_encoding import pair_terms, positional_encoding_at, similarity_matrix
 from .attention import fmt
-from .base import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html
+from .base import BASE_STYLE, Editor, hidden_tabs, link_index, parse_int
 
 D_MODELS = (4, 8, 16)
 POSITIONS = tuple(range(16))
@@ -46,22 +46,6 @@ STYLE = """<style>
 
 
 # ----------------------------------------------------------------------------- input
-
-
-def parse_int(text, name: str) -> int:
-    """把文本解析成整数；不是整数时给出中文提示。'3'、' 3 '、'3.0' 都是 3。"""
-    body = str(text).strip()
-    if not body:
-        raise ValueError(f"{name}是空的：请输入一个整数")
-    try:
-        value = float(body)
-    except ValueError:
-        raise ValueError(f"{name}：“{body}”不是数字") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(f"{name}：“{body}”不是普通的数（NaN 或无穷大）")
-    if not value.is_integer():
-        raise ValueError(f"{name}必须是整数，实际是 {body}")
-    return int(value)
 
 
 def check_settings(pos, i, d_model) -> tuple[int, int, int]:
@@ -245,24 +229,26 @@ class PositionExplorer:
         ]
 
         # Editor (needs a running kernel).
-        self.pos_text = self._text("pos", "0")
-        self.i_text = self._text("i", "0")
-        self.d_model_text = self._text("d_model", str(d_models[0]))
-        for t in (self.pos_text, self.i_text, self.d_model_text):
-            t.observe(self._on_edit, names="value")
-        self.message = W.HTML(
-            "<span>输入任意的 pos、i、d_model（也可以在上面的格子之外，例如 pos = 100、"
-            "d_model = 512），按回车后计算。（静态网页上没有内核，只能用上面的按钮和滑块。）</span>"
-        )
+        fields = [
+            self._text("pos", "0"),
+            self._text("i", "0"),
+            self._text("d_model", str(d_models[0])),
+        ]
+        self.pos_text, self.i_text, self.d_model_text = fields
         self.result = W.HTML()
-        editor = W.Accordion(
-            children=[
-                W.VBox([self.pos_text, self.i_text, self.d_model_text, self.message, self.result])
-            ],
-            titles=["✎ 输入任意的 pos、i、d_model"],
+        hint = (
+            "输入任意的 pos、i、d_model（也可以在上面的格子之外，例如 pos = 100、"
+            "d_model = 512），按回车后计算。"
         )
-        editor.selected_index = None
-        self.editor = editor
+        self.editor = Editor(
+            "✎ 输入任意的 pos、i、d_model",
+            fields,
+            hint,
+            self._apply,
+            extra=[self.result],
+            kept="下方仍显示上一次有效的结果。",
+        )
+        self.message = self.editor.message
 
         self.widget = W.VBox(
             [
@@ -270,7 +256,7 @@ class PositionExplorer:
                 self.d_model_picker,
                 self.pos_slider,
                 self.d_model_tabs,
-                editor,
+                self.editor.widget,
             ]
         )
         self.widget.add_class("pos-explorer")
@@ -280,9 +266,7 @@ class PositionExplorer:
 
     @staticmethod
     def _text(name: str, value: str) -> W.Text:
-        return W.Text(
-            value=value, description=name, continuous_update=False, layout=W.Layout(width="16em")
-        )
+        return W.Text(value=value, description=name, layout=W.Layout(width="16em"))
 
     @property
     def panel_count(self) -> int:
@@ -299,17 +283,11 @@ class PositionExplorer:
 
     def set_values(self, pos_text, i_text, d_model_text) -> bool:
         """解析并计算；出错时显示中文提示，保留上一次的有效结果。返回是否成功。"""
-        try:
-            pos, i, d_model = parse_settings(pos_text, i_text, d_model_text)
-            result = render_result(pos, i, d_model)
-        except ValueError as err:
-            self.message.value = error_html(str(err), "下方仍显示上一次有效的结果。")
-            return False
-        self.result.value = result
+        return self.editor.submit(pos_text, i_text, d_model_text)
+
+    def _apply(self, pos_text, i_text, d_model_text) -> str:
+        pos, i, d_model = parse_settings(pos_text, i_text, d_model_text)
+        self.result.value = render_result(pos, i, d_model)  # computed before it is shown
         moved = self.select(pos, i, d_model)
         where = "上方的控件也已移到这里" if moved else "它不在上方预先算好的格子里"
-        self.message.value = ok_html(f"已计算 pos = {pos}，i = {i}，d_model = {d_model}（{where}）")
-        return True
-
-    def _on_edit(self, _change) -> None:
-        self.set_values(self.pos_text.value, self.i_text.value, self.d_model_text.value)
+        return f"已计算 pos = {pos}，i = {i}，d_model = {d_model}（{where}）"

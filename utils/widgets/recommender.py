@@ -29,7 +29,7 @@ from ..models.recommender import (
     popularity_scores,
     recommend,
 )
-from .base import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html, shade, step_slider
+from .base import BASE_STYLE, Editor, hidden_tabs, link_index, shade, step_slider
 
 # Sessions the widget opens with: a test user's 7 items (the chain 手机 → 手机壳 → 耳机 has
 # only 充电宝 left), a chain that has only begun (咖啡机) among everyday items, a session with
@@ -259,22 +259,18 @@ class RecommenderStepper:
         self._links += [link_index(self.step_slider, tabs) for tabs in step_tabs]
 
         # Editing (needs a running kernel).
-        self.editor = W.Text(
+        field = W.Text(
             value="，".join(self.traces[0].rec.session),
             description="新会话：",
-            continuous_update=False,
             layout=W.Layout(width="95%"),
         )
-        self.editor.style.description_width = "4.5em"
-        self.editor.observe(self._on_edit, names="value")
-        self.message = W.HTML(
-            f"<span>输入 1 到 {self.max_items} 件物品，物品名用逗号隔开"
-            "（例如：相机，纸巾，存储卡），按回车后替换当前选中的会话。（静态网页上没有内核，只能逐步查看，不能重算。）</span>"
+        field.style.description_width = "4.5em"
+        hint = (
+            f"输入 1 到 {self.max_items} 件物品，物品名用逗号隔开"
+            "（例如：相机，纸巾，存储卡），按回车后替换当前选中的会话。"
         )
-        editor = W.Accordion(
-            children=[W.VBox([self.editor, self.message])], titles=["✎ 换一个会话"]
-        )
-        editor.selected_index = None
+        self.editor = Editor("✎ 换一个会话", [field], hint, self._apply)
+        self.message = self.editor.message
 
         self.widget = W.VBox(
             [
@@ -282,7 +278,7 @@ class RecommenderStepper:
                 self.session_picker,
                 self.step_slider,
                 self.session_tabs,
-                editor,
+                self.editor.widget,
             ]
         )
         self.widget.add_class("book-rec")
@@ -299,19 +295,15 @@ class RecommenderStepper:
 
     def set_session(self, text: str) -> bool:
         """用新会话替换当前选中的那一组步骤；出错时显示中文提示并保留原状。返回是否成功。"""
-        try:
-            session = parse_items(text, max_items=self.max_items)
-        except (TypeError, ValueError) as err:
-            self.message.value = error_html(str(err))
-            return False
+        return self.editor.submit(text)
+
+    def _apply(self, text) -> str:
+        trace = self._trace(parse_items(text, max_items=self.max_items))
+        values = [render_step(trace, t) for t in range(len(self.panels[0]))]
         i = self.session_picker.index
-        self.traces[i] = self._trace(session)
-        self._fill(i)
+        self.traces[i] = trace  # everything computed: now show it
+        for panel, value in zip(self.panels[i], values, strict=True):
+            panel.value = value
         self.session_picker.options = self._labels()
         self.session_picker.index = i
-        top = "、".join(self.traces[i].rec.top_items[:3])
-        self.message.value = ok_html(f"已重新计算：推荐前 3 名是 {top}")
-        return True
-
-    def _on_edit(self, _change) -> None:
-        self.set_session(self.editor.value)
+        return f"已重新计算：推荐前 3 名是 {'、'.join(trace.rec.top_items[:3])}"

@@ -17,7 +17,7 @@ import ipywidgets as W
 import torch
 
 from ..models.vit import DigitsSplit, ViT, VitTrace, trace
-from .base import BASE_STYLE, error_html, hidden_tabs, link_index, ok_html, step_slider
+from .base import BASE_STYLE, Editor, hidden_tabs, link_index, parse_int, step_slider
 
 STAGES = ("① 切块", "② token 序列", "③ 注意力", "④ 预测")
 
@@ -190,13 +190,7 @@ def render_prediction(t: VitTrace, label: int) -> str:
 
 def parse_index(text, n: int) -> int:
     """把输入解析成测试集编号 0..n-1；不合法时抛出中文 ValueError。"""
-    s = str(text).strip()
-    if not s:
-        raise ValueError(f"请输入一个 0 到 {n - 1} 之间的整数")
-    try:
-        value = int(s)
-    except ValueError:
-        raise ValueError(f"“{s}”不是整数：请输入 0 到 {n - 1} 之间的整数") from None
+    value = parse_int(text, "测试集编号")
     if not 0 <= value < n:
         raise ValueError(f"编号 {value} 超出范围：测试集只有 {n} 张图（0 到 {n - 1}）")
     return value
@@ -258,15 +252,15 @@ class VitExplorer:
         self.index_input = W.Text(
             description="换图：",
             placeholder=f"测试集编号 0–{n_test - 1}，按回车",
-            continuous_update=False,
             layout=W.Layout(width="22em"),
         )
         self.index_input.style.description_width = "3.5em"
-        self.index_input.observe(self._on_edit, names="value")
-        self.message = W.HTML(
-            f"<span>输入测试集里的编号（0–{n_test - 1}）并按回车，上面选中的那张图换成它，"
-            "全部步骤重新计算。（静态网页上没有内核，只能逐步查看这几张图。）</span>"
+        hint = (
+            f"输入测试集里的编号（0–{n_test - 1}）并按回车，"
+            "上面选中的那张图换成它，全部步骤重新计算。"
         )
+        self.editor = Editor("✎ 换一张测试图", [self.index_input], hint, self._apply)
+        self.message = self.editor.message
         self.widget = W.VBox(
             [
                 W.HTML(BASE_STYLE + STYLE),
@@ -275,8 +269,7 @@ class VitExplorer:
                 self.layer_picker,
                 self.head_picker,
                 self.image_tabs,
-                self.index_input,
-                self.message,
+                self.editor.widget,
             ]
         )
         self.widget.add_class("vit-explorer")
@@ -289,39 +282,39 @@ class VitExplorer:
         self.panels[key] = W.HTML()
         return self.panels[key]
 
-    def _fill(self, s: int) -> None:
-        idx = self.indices[s]
+    def _render(self, idx: int) -> dict[tuple, str]:
+        """Every panel of test image ``idx``: {(kind, layer, head): html}."""
         label = int(self.split.y_test[idx])
         t = trace(self.model, self.split.x_test[idx])
         p = self.model.patch_size
-        self.panels[s, "patches", None, None].value = render_patches(t, p, idx, label)
-        self.panels[s, "tokens", None, None].value = render_tokens(t)
-        self.panels[s, "pred", None, None].value = render_prediction(t, label)
+        values = {
+            ("patches", None, None): render_patches(t, p, idx, label),
+            ("tokens", None, None): render_tokens(t),
+            ("pred", None, None): render_prediction(t, label),
+        }
         for layer in range(self.num_layers):
             for h in range(len(self.head_names)):
                 head = None if h == self.num_heads else h
-                self.panels[s, "attn", layer, h].value = render_attention(t, p, layer, head)
+                values["attn", layer, h] = render_attention(t, p, layer, head)
+        return values
+
+    def _fill(self, s: int, values: dict[tuple, str] | None = None) -> None:
+        values = values or self._render(self.indices[s])
+        for key, value in values.items():
+            self.panels[(s, *key)].value = value
 
     def show_index(self, text) -> bool:
         """把当前选中的那张图换成测试集第 ``text`` 张并重算；出错时提示并保留原来的面板。"""
-        try:
-            idx = parse_index(text, len(self.split.y_test))
-        except ValueError as err:
-            self.message.value = error_html(str(err))
-            return False
+        return self.editor.submit(text)
+
+    def _apply(self, text) -> str:
+        idx = parse_index(text, len(self.split.y_test))
+        values = self._render(idx)  # computed before any panel changes
         slot = self.image_picker.index or 0
         self.indices[slot] = idx
-        self._fill(slot)
+        self._fill(slot, values)
         # Renaming the options resets the selection; put it back on the replaced image.
         self.image_picker.options = self._labels()
         self.image_picker.index = slot
         label = int(self.split.y_test[idx])
-        self.message.value = ok_html(
-            f"已换成测试集第 {idx} 张图（真实数字 {label}），全部步骤已重算"
-        )
-        return True
-
-    def _on_edit(self, change) -> None:
-        if change["new"] == "":
-            return
-        self.show_index(change["new"])
+        return f"已换成测试集第 {idx} 张图（真实数字 {label}），全部步骤已重算"
