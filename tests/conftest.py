@@ -115,3 +115,20 @@ def rec_split():
 def rec_trained(rec_split):
     """Chapter 5's SASRec, trained as in the chapter (seed 0): (model, history, seconds)."""
     return train_sasrec(rec_split[0], seed=0)
+
+
+# Hypothesis: a fixed, fast profile for make test (the property tests must take seconds, and
+# give the same examples on every run: derandomize).
+try:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "book",
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.load_profile("book")
+except ImportError:  # hypothesis is in requirements.txt; this only helps a partial install
+    pass
