@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from utils.models.recommender import make_sessions, split_users, train_sasrec
 
@@ -119,16 +120,11 @@ def rec_trained(rec_split):
 
 # Hypothesis: a fixed, fast profile for make test (the property tests must take seconds, and
 # give the same examples on every run: derandomize).
-try:
-    from hypothesis import HealthCheck, settings
-
-    settings.register_profile(
-        "book",
-        max_examples=40,
-        deadline=None,
-        derandomize=True,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    settings.load_profile("book")
-except ImportError:  # hypothesis is in requirements.txt; this only helps a partial install
-    pass
+settings.register_profile(
+    "book",
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("book")
