@@ -137,3 +137,11 @@ def test_shade_maps_weights_to_white_through_blue():
     assert shade(0.0) == "rgb(255,255,255)" and shade(1.0) == "rgb(59,130,246)"
     assert shade(-0.5) == shade(0.0) and shade(3.0) == shade(1.0)  # clipped to [0, 1]
     assert shade(np.float32(0.5)) == "rgb(157,192,250)"
+
+
+def test_step_labels_never_run_out():
+    """A model with many layers still gets a label for every step (①…⑳, then (21), …)."""
+    labels = step_labels(30)
+    assert len(labels) == 32 and len(set(labels)) == 32
+    assert labels[0].startswith("①") and labels[19].startswith("⑳")
+    assert labels[20].startswith("(21) 第 20 层") and labels[-1].startswith("(32) 打分")

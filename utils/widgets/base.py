@@ -43,6 +43,13 @@ table.book-matrix .hl { background: #ffe08a; color: #111; font-weight: bold; }
 </style>"""
 
 
+def step_number(n: int) -> str:
+    """①, ②, … ⑳ for steps 1–20, then “(21)”: the label of a step never runs out."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"步骤的编号必须是正整数，实际是 {n!r}")
+    return chr(0x2460 + n - 1) if n <= 20 else f"({n})"
+
+
 def hidden_tabs(children, titles=None) -> W.Tab:
     """A ``Tab`` whose tab bar is hidden: a control elsewhere picks the child via jslink."""
     children = list(children)

@@ -29,7 +29,7 @@ from ..models.recommender import (
     popularity_scores,
     recommend,
 )
-from .base import BASE_STYLE, Editor, hidden_tabs, link_index, shade, step_slider
+from .base import BASE_STYLE, Editor, hidden_tabs, link_index, shade, step_number, step_slider
 
 # Sessions the widget opens with: a test user's 7 items (the chain 手机 → 手机壳 → 耳机 has
 # only 充电宝 left), a chain that has only begun (咖啡机) among everyday items, a session with
@@ -88,9 +88,9 @@ class RecTrace:
 def step_labels(num_layers: int) -> list[str]:
     """The step slider's options: tokens, one step per layer, then the recommendation."""
     return (
-        ["① 物品 → token"]
-        + [f"{'②③④⑤⑥⑦⑧⑨'[i]} 第 {i + 1} 层注意力" for i in range(num_layers)]
-        + [f"{'②③④⑤⑥⑦⑧⑨⑩'[num_layers]} 打分 → 推荐"]
+        [f"{step_number(1)} 物品 → token"]
+        + [f"{step_number(i + 2)} 第 {i + 1} 层注意力" for i in range(num_layers)]
+        + [f"{step_number(num_layers + 2)} 打分 → 推荐"]
     )
 
 
