@@ -8,7 +8,7 @@ Performance is measured here, not asserted in tests. Usage:
     .venv/bin/python scripts/benchmark.py --runs 0 --training   # the trainings only
     .venv/bin/python scripts/benchmark.py --runs 0 --make-book  # one `make book`
 
-Accuracy over many seeds (chapter 6's table) is measured by scripts/measure_vit_seeds.py.
+Accuracy over many seeds (chapter 7's table) is measured by scripts/measure_vit_seeds.py.
 
 The figures in the README come from this script.
 """
@@ -113,12 +113,12 @@ def rnn_vs_attention():
 
 
 TRAININGS = [
-    ("第 1 章 中文数字翻译（编码器–解码器）", train_numerals),
+    ("第 5 章 中文数字翻译（编码器–解码器）", train_numerals),
     ("第 3 章 word2vec", train_word2vec),
-    ("第 5 章 字符级语言模型", train_char_lm),
-    ("第 5 章 SASRec 推荐", train_sasrec),
-    ("第 5 章 RNN 与注意力的计时", rnn_vs_attention),
-    ("第 6 章 ViT（手写数字）", train_vit),
+    ("第 6 章 字符级语言模型", train_char_lm),
+    ("第 6 章 SASRec 推荐", train_sasrec),
+    ("第 6 章 RNN 与注意力的计时", rnn_vs_attention),
+    ("第 7 章 ViT（手写数字）", train_vit),
 ]
 
 

@@ -1,11 +1,11 @@
-"""第 6 章的 ViT 换种子各训练一次：一次训练的准确率是一个随机数。写入 data/models/vit_seeds.json。
+"""第 7 章的 ViT 换种子各训练一次：一次训练的准确率是一个随机数。写入 data/models/vit_seeds.json。
 
     .venv/bin/python scripts/measure_vit_seeds.py            # every recipe below (about 40 min)
-    .venv/bin/python scripts/measure_vit_seeds.py live       # only chapter 6's live recipe
+    .venv/bin/python scripts/measure_vit_seeds.py live       # only chapter 7's live recipe
 
 Every run is trained with ``utils.models.reference.REFERENCE_NUMERICS`` (generic kernels, MKL's
 reproducible path, one thread), like the reference models, so anyone can reproduce the
-table on any x86-64 CPU. Chapter 6 prints the table from the JSON file.
+table on any x86-64 CPU. Chapter 7 prints the table from the JSON file.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ OUT = ROOT / "data" / "models" / "vit_seeds.json"
 
 # recipe name -> (Chinese description, train_vit keyword arguments, seeds)
 RECIPES = {
-    "live": ("第 6 章现场训练的配方（16 块，48 轮）", {"epochs": 48}, range(20)),
+    "live": ("现场训练的配方（16 块，48 轮）", {"epochs": 48}, range(20)),
     "reference": ("参考模型的配方（16 块，96 轮）", {"epochs": 96}, range(10)),
     "patch4": (
         "练习 8 的配方（4 块，不丢块，每批 512 张，128 轮）",

@@ -15,7 +15,7 @@ from utils.models.reference import load_reference
 from utils.widgets.generation import NUM_CHARS, PROMPTS
 from utils.widgets.recommender import PRESETS
 
-CHAPTER = "chapters/05_applications.html"
+CHAPTER = "chapters/06_applications.html"
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from conftest import off_machine, open_page
 
 from utils.models.vit import load_digits_split
 
-CHAPTER = "chapters/06_vision_transformer.html"
+CHAPTER = "chapters/07_vision_transformer.html"
 PICKED_DIGITS = (0, 1, 3, 4, 7, 8)  # the chapter's six images: the first test image of each
 
 
