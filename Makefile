@@ -1,11 +1,13 @@
 # 《动手学 Transformer》—— everything a reader, a teacher or CI needs.
-#   make book         set up .venv/, build the static site into _build/html/ from the stored outputs
+#   make book         set up .venv/, build the static site and the slides into _build/html/ from
+#                     the stored outputs
 #   make serve        serve the built site on http://127.0.0.1:8000/
 #   make lab          open the chapters in JupyterLab (widgets live)
 #   make test         lint, unit tests, nbval over every notebook (under generic numerics),
 #                     browser tests of the built site and of JupyterLab
 #   make execute      re-execute the notebooks after editing them (stores outputs and widget state)
 #   make portability  nbval under several numerics settings: what a reader's CPU would compute
+#   make slides       each chapter as reveal.js slides in _build/html/slides/
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -23,7 +25,7 @@ NUMERICS_AVX2    := ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 ONEDNN_MAX_CPU_ISA=AV
 # --dist loadscope keeps each notebook (and each test module) on one worker.
 PYTEST := env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope
 
-.PHONY: install book serve lab test check-models lint execute portability models benchmark clean
+.PHONY: install book slides serve lab test check-models lint execute portability models benchmark clean
 
 install: $(STAMP)
 
@@ -39,8 +41,16 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 # -W: any Sphinx warning fails the build; -n: warn about broken references.
 book: install
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	$(BIN)/python scripts/make_slides.py
 	@echo
 	@echo "静态网站已生成：_build/html/ 。运行 make serve，然后在浏览器打开 http://127.0.0.1:$(PORT)/"
+
+# The chapters as reveal.js slide decks in _build/html/slides/, from the stored outputs like the
+# site; every file they load is the site's own (scripts/make_slides.py). make book builds them too
+# (the teacher's guide links to them); this target rebuilds only the decks.
+slides: install
+	@test -d _build/html/_static || { echo "还没有构建网站：请先运行 make book"; exit 1; }
+	$(BIN)/python scripts/make_slides.py
 
 serve:
 	@test -f _build/html/index.html || { echo "还没有构建网站：请先运行 make book"; exit 1; }
