@@ -149,9 +149,7 @@ def add_widgets(html_dir: Path, docs: list[str]) -> int:
         nb = nbformat.read(path, as_version=4)
         state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {})
         if state.get("state"):
-            states.append(
-                f'<script type="{WIDGET_STATE}">{_sanitize(json.dumps(state))}</script>'
-            )
+            states.append(f'<script type="{WIDGET_STATE}">{_sanitize(json.dumps(state))}</script>')
     scripts = []
     if states:
         for src, attrs in (sphinx_config.get("nb_ipywidgets_js") or {}).items():
@@ -273,7 +271,7 @@ def make_pdf(
     broken, the page raised an error or a request would have left the machine."""
     build.mkdir(parents=True, exist_ok=True)
     toc_path = subset_toc(only, build / "_toc_subset.yml") if only else None
-    toc = yaml.safe_load(((toc_path or ROOT / "_toc.yml")).read_text(encoding="utf-8"))
+    toc = yaml.safe_load((toc_path or ROOT / "_toc.yml").read_text(encoding="utf-8"))
     docs = toc_files(toc)
     start = time.perf_counter()
     html_dir = build / "_build" / "singlehtml"
