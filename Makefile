@@ -8,6 +8,7 @@
 #   make execute      re-execute the notebooks after editing them (stores outputs and widget state)
 #   make portability  nbval under several numerics settings: what a reader's CPU would compute
 #   make slides       each chapter as reveal.js slides in _build/html/slides/
+#   make pdf          the whole book as one A4 PDF for handouts: _build/pdf/transformer-book.pdf
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -25,7 +26,7 @@ NUMERICS_AVX2    := ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 ONEDNN_MAX_CPU_ISA=AV
 # --dist loadscope keeps each notebook (and each test module) on one worker.
 PYTEST := env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope
 
-.PHONY: install book slides serve lab test check-models lint execute portability models benchmark clean
+.PHONY: install book slides pdf serve lab test check-models lint execute portability models benchmark clean
 
 install: $(STAMP)
 
@@ -52,6 +53,11 @@ slides: install
 	@test -d _build/html/_static || { echo "还没有构建网站：请先运行 make book"; exit 1; }
 	$(BIN)/python scripts/make_slides.py
 
+# The whole book printed to one PDF (A4) by the system Chromium, from Jupyter Book's singlehtml
+# build in _build/print/ (the site in _build/html/ is not touched); offline, like the site.
+pdf: install
+	$(BIN)/python scripts/make_pdf.py
+
 serve:
 	@test -f _build/html/index.html || { echo "还没有构建网站：请先运行 make book"; exit 1; }
 	$(BIN)/python -m http.server $(PORT) --bind $(HOST) --directory _build/html
@@ -70,7 +76,8 @@ test: book lint
 	env $(NUMERICS_GENERIC) $(PYTEST) -m "not slow" tests chapters --nbval --nbval-current-env
 
 # The slow tests: retrain the two largest reference models (ViT, numerals) and compare them
-# bit for bit with the shipped ones (the others are retrained in make test). CI runs it too.
+# bit for bit with the shipped ones (the others are retrained in make test); print the whole
+# book to PDF and check every page is in it (make test prints a part). CI runs it too.
 check-models: install
 	$(PYTEST) -m slow tests
 
