@@ -9,6 +9,7 @@
 #   make portability  nbval under several numerics settings: what a reader's CPU would compute
 #   make slides       each chapter as reveal.js slides in _build/html/slides/
 #   make pdf          the whole book as one A4 PDF for handouts: _build/pdf/transformer-book.pdf
+#   make pack         the built site as a zip for a classroom computer without this project
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -26,7 +27,7 @@ NUMERICS_AVX2    := ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 ONEDNN_MAX_CPU_ISA=AV
 # --dist loadscope keeps each notebook (and each test module) on one worker.
 PYTEST := env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope
 
-.PHONY: install book slides pdf serve lab test check-models lint execute portability models benchmark clean
+.PHONY: install book slides pdf pack serve lab test check-models lint execute portability models benchmark clean
 
 install: $(STAMP)
 
@@ -57,6 +58,12 @@ slides: install
 # build in _build/print/ (the site in _build/html/ is not touched); offline, like the site.
 pdf: install
 	$(BIN)/python scripts/make_pdf.py
+
+# _build/html/ zipped with a small server (Python 3 only) and start files for Windows, macOS and
+# Linux: _build/transformer-book-site.zip. Pages must come over HTTP, not file://.
+pack:
+	@test -f _build/html/index.html || { echo "还没有构建网站：请先运行 make book"; exit 1; }
+	$(BIN)/python scripts/make_classroom_pack.py
 
 serve:
 	@test -f _build/html/index.html || { echo "还没有构建网站：请先运行 make book"; exit 1; }
