@@ -10,6 +10,7 @@
 #   make slides       each chapter as reveal.js slides in _build/html/slides/
 #   make pdf          the whole book as one A4 PDF for handouts: _build/pdf/transformer-book.pdf
 #   make pack         the built site as a zip for a classroom computer without this project
+#   make hub-sizing   each chapter's peak memory and CPU time per student (sizing a JupyterHub)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -27,7 +28,7 @@ NUMERICS_AVX2    := ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 ONEDNN_MAX_CPU_ISA=AV
 # --dist loadscope keeps each notebook (and each test module) on one worker.
 PYTEST := env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope
 
-.PHONY: install book slides pdf pack serve lab test check-models lint execute portability models benchmark clean
+.PHONY: install book slides pdf pack hub-sizing serve lab test check-models lint execute portability models benchmark clean
 
 install: $(STAMP)
 
@@ -64,6 +65,11 @@ pdf: install
 pack:
 	@test -f _build/html/index.html || { echo "还没有构建网站：请先运行 make book"; exit 1; }
 	$(BIN)/python scripts/make_classroom_pack.py
+
+# Executes every chapter once in a fresh kernel and prints its peak memory and CPU time, and
+# what a class of 40 needs (teacher_guide.md has the figures). make hub-sizing ARGS="--students 30"
+hub-sizing: install
+	$(BIN)/python scripts/measure_classroom.py $(ARGS)
 
 serve:
 	@test -f _build/html/index.html || { echo "还没有构建网站：请先运行 make book"; exit 1; }
