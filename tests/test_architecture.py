@@ -158,7 +158,9 @@ def test_trace_shapes_follows_a_real_forward_pass():
 
 def test_trace_shapes_rejects_bad_input():
     model = make_model()
-    with pytest.raises(ValueError, match="Transformer"):
+    with pytest.raises(TypeError, match="model 必须是 Transformer"):
         trace_shapes(torch.nn.Linear(2, 2), torch.zeros(1, 2), torch.zeros(1, 2))
-    with pytest.raises(ValueError, match="src"):
-        trace_shapes(model, torch.zeros(2), torch.zeros(1, 2, dtype=torch.long))
+    with pytest.raises(TypeError, match="src 必须是整数张量"):
+        trace_shapes(model, torch.zeros(1, 2), torch.zeros(1, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match="src 的形状"):
+        trace_shapes(model, torch.ones(2, dtype=torch.long), torch.ones(1, 2, dtype=torch.long))

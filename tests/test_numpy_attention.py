@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -250,3 +253,83 @@ def test_numeric_strings_and_lists_accepted():
     x = [[str(v) for v in row] for row in NOTES_X.astype(int)]
     st = attention_steps(x, NOTES_W_QUERY.tolist(), NOTES_W_KEY, NOTES_W_VALUE)
     np.testing.assert_allclose(st.output, notes_example().output)
+
+
+# ---------------------------------------------------------------- issue 16: every bad input
+
+
+@pytest.mark.parametrize(
+    "bad, fragment",
+    [
+        ("abc", "无法转换"),  # numpy's own: "could not convert string to float"
+        ([[1.0, 2.0], [3.0]], "每行一样长"),  # numpy's own: "inhomogeneous shape"
+        (None, "None"),
+        ([1.0, 10**400], "无法转换"),  # Python's OverflowError
+        (np.array([1 + 2j]), "复数"),
+    ],
+    ids=["string", "ragged", "None", "huge int", "complex"],
+)
+@pytest.mark.parametrize("fn", [softmax, naive_softmax])
+def test_softmax_input_that_is_not_numbers(fn, bad, fragment):
+    with pytest.raises(ValueError, match=fragment) as err:
+        fn(bad)
+    assert str(err.value).startswith("scores（分数）")
+
+
+def test_softmax_extreme_but_finite_scores_give_no_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # −1.7e308 − 1.7e308 overflows to −inf inside: silently
+        p = softmax([1.7e308, -1.7e308, 0.0])
+    np.testing.assert_array_equal(p, [1.0, 0.0, 0.0])
+
+
+def test_naive_softmax_checks_its_input_but_still_shows_the_overflow():
+    with pytest.raises(ValueError, match=r"\+inf"):
+        naive_softmax([np.inf, 0.0])
+    with pytest.raises(ValueError, match="axis"):
+        naive_softmax([1.0, 2.0], axis=3)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert np.isnan(naive_softmax([1000.0, 1001.0])).all()  # the point of the function
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e160])
+def test_overflow_is_an_error_not_nan(scale):
+    # x · w_query overflows (1e200) or only q · k does (1e160): never a silent NaN
+    with pytest.raises(ValueError, match="溢出了（overflow）") as err:
+        attention_steps(NOTES_X * scale, NOTES_W_QUERY, NOTES_W_KEY, NOTES_W_VALUE)
+    assert "x 或权重矩阵里的数太大" in str(err.value)
+
+
+def test_overflow_names_the_step():
+    with pytest.raises(ValueError, match=r"^query（x · w_query）的计算溢出了"):
+        attention_steps(NOTES_X * 1e300, NOTES_W_QUERY * 1e10, NOTES_W_KEY, NOTES_W_VALUE)
+    with pytest.raises(ValueError, match=r"^scores（分数 q_i · k_j）的计算溢出了"):
+        attention_steps(NOTES_X * 1e160, NOTES_W_QUERY, NOTES_W_KEY, NOTES_W_VALUE)
+
+
+@pytest.mark.parametrize("scaled", ["False", 1, None, 0.0])
+def test_scaled_must_be_a_bool(scaled):
+    # "False" is truthy: it used to scale silently
+    with pytest.raises(TypeError, match="scaled 必须是 True 或 False"):
+        attention_steps(NOTES_X, NOTES_W_QUERY, NOTES_W_KEY, NOTES_W_VALUE, scaled=scaled)
+    with pytest.raises(TypeError, match="scaled 必须是 True 或 False"):
+        notes_example(scaled=scaled)
+
+
+def test_numpy_bool_is_a_bool():
+    st = attention_steps(NOTES_X, NOTES_W_QUERY, NOTES_W_KEY, NOTES_W_VALUE, scaled=np.True_)
+    np.testing.assert_array_equal(st.output, notes_example(scaled=True).output)
+
+
+def test_too_many_rows_are_refused_before_the_loop():
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="逐步手算的版本最多 500 行"):
+        attention_steps(np.ones((10**4, 2)), np.eye(2), np.eye(2), np.eye(2))
+    with pytest.raises(ValueError, match="n × n × d_v"):  # weighted would hold 400 · 400 · 10⁶
+        attention_steps(np.ones((400, 1)), np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 10**6)))
+    assert time.perf_counter() - start < 2
+
+
+def test_weights_given_as_tensors_are_accepted():
+    t = [torch.tensor(a, requires_grad=True) for a in _args()]
+    np.testing.assert_array_equal(attention_steps(*t).output, notes_example().output)

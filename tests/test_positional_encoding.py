@@ -9,7 +9,9 @@ that -- are tested here too, with the book's own attention.
 
 from __future__ import annotations
 
+import itertools
 import math
+import time
 
 import numpy as np
 import pytest
@@ -389,7 +391,6 @@ BAD_CALLS = {
     "rotation odd": (lambda: relative_rotation(1, 5), "偶数"),
     "dot empty": (lambda: dot_product_by_distance([], 4), "不能是空的"),
     "dot inf": (lambda: dot_product_by_distance([1, float("inf")], 4), "k（距离）"),
-    "sim numpy": (lambda: similarity_matrix(np.ones((2, 2))), "必须是 torch.Tensor"),
     "sim 1d": (lambda: similarity_matrix(torch.ones(3)), "(seq_len, d_model)"),
     "sim nan": (lambda: similarity_matrix(torch.tensor([[float("nan"), 1.0]])), "NaN"),
     "sim zero row": (
@@ -416,3 +417,122 @@ def test_numpy_integer_sizes_work_like_python_ints():
     assert torch.equal(wavelengths(d), wavelengths(8))
     assert torch.equal(positional_encoding_at([np.int64(2)], d), positional_encoding(3, 8)[2:])
     assert pair_terms(np.int64(1), np.int64(0), d).sin == pair_terms(1, 0, 8).sin
+
+
+# ------------------------------------------------------------------ issue 16: every bad input
+
+BAD_TYPES = {
+    "sim numpy": (lambda: similarity_matrix(np.ones((2, 2))), "pe 必须是 torch.Tensor"),
+    "sim complex": (lambda: similarity_matrix(torch.ones(2, 2, dtype=torch.complex64)), "实数"),
+    "sim cosine str": (lambda: similarity_matrix(torch.eye(2), cosine="yes"), "cosine"),
+    "pe dtype int": (lambda: positional_encoding(4, 4, dtype=torch.int64), "浮点类型"),
+    "pe dtype str": (lambda: positional_encoding(4, 4, dtype="float32"), "浮点类型"),
+    "at dtype": (lambda: positional_encoding_at(1, 4, dtype=np.float64), "浮点类型"),
+    "module list": (lambda: PositionalEncoding(4, 8)([[0.0] * 4]), "x 必须是 torch.Tensor"),
+    "module int": (  # an integer x used to get an integer PE: all zeros and ones
+        lambda: PositionalEncoding(4, 8)(torch.zeros(1, 3, 4, dtype=torch.long)),
+        "x 必须是浮点张量",
+    ),
+    "learned int": (
+        lambda: LearnedPositionalEmbedding(4, 8)(torch.zeros(1, 3, 4, dtype=torch.long)),
+        "x 必须是浮点张量",
+    ),
+}
+
+
+@pytest.mark.parametrize("call, fragment", BAD_TYPES.values(), ids=BAD_TYPES.keys())
+def test_bad_types_give_chinese_type_errors(call, fragment):
+    with pytest.raises(TypeError, match=fragment):
+        call()
+
+
+BAD_VALUES = {
+    "at 10**400": (  # used to be OverflowError: int too big to convert
+        lambda: positional_encoding_at(10**400, 8),
+        r"positions（每个位置）最大是 10\^15.*实际是 约 10\^400",
+    ),
+    "pair pos 10**16": (lambda: pair_terms(10**16, 0, 8), r"pos（位置）最大是 10\^15"),
+    "at string": (lambda: positional_encoding_at("12", 8), "一个整数或一串整数"),
+    "at float list": (lambda: positional_encoding_at([0, 2.0], 8), "实际是 2.0"),
+    "at complex tensor": (lambda: positional_encoding_at(torch.tensor([1j]), 8), "必须是整数"),
+    "base 10**400": (lambda: positional_encoding(4, 4, base=10**400), "base（底数"),
+    "base string": (lambda: positional_encoding(4, 4, base="10000"), "base（底数"),
+    "base bool": (lambda: wavelengths(4, base=True), "base（底数"),
+    "rotation 10**400": (lambda: relative_rotation(10**400, 4), "k（位置的偏移）"),
+    "dot string": (lambda: dot_product_by_distance("12", 4), "k（距离）必须是一个数或一串数"),
+    "gap complex": (lambda: distance_by_gap(torch.tensor([1j]), 4), "k（间隔）必须是实数"),
+    "gap None": (lambda: distance_by_gap(None, 4), "k（间隔）"),
+    "sim dot overflow": (
+        lambda: similarity_matrix(torch.full((2, 2), 1e200, dtype=torch.float64)),
+        "溢出",
+    ),
+    "module inf": (
+        lambda: PositionalEncoding(4, 8)(torch.full((1, 2, 4), float("inf"))),
+        "^x 含有 NaN 或无穷大",
+    ),
+    "module nan": (
+        lambda: LearnedPositionalEmbedding(4, 8)(torch.full((1, 2, 4), float("nan"))),
+        "^x 含有 NaN",
+    ),
+    "learned init_std": (lambda: LearnedPositionalEmbedding(4, 8, init_std=-1.0), "init_std"),
+    "module max_len 0": (lambda: PositionalEncoding(4, 0), "max_len"),
+}
+
+
+@pytest.mark.parametrize("call, fragment", BAD_VALUES.values(), ids=BAD_VALUES.keys())
+def test_bad_values_give_chinese_value_errors(call, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        call()
+
+
+HUGE = {
+    "pe 10**7 positions": lambda: positional_encoding(10**7, 512),
+    "module max_len 10**7": lambda: PositionalEncoding(512, 10**7),
+    "learned 10**7": lambda: LearnedPositionalEmbedding(512, 10**7),
+    "d_model 10**9": lambda: wavelengths(10**9),
+    "rotation d_model 10**5": lambda: relative_rotation(1, 10**5),
+    "closest 10**7": lambda: closest_gap(10**7, 64),
+    "at range 10**12": lambda: positional_encoding_at(range(10**12), 8),
+    "at endless": lambda: positional_encoding_at(itertools.count(), 8),
+    "dot range 10**9": lambda: dot_product_by_distance(range(10**9), 8),
+    "gap 10**5 x 512": lambda: distance_by_gap(range(10**5), 512),
+    "sim 10**4 rows": lambda: similarity_matrix(torch.zeros(10**4, 2)),
+}
+
+
+@pytest.mark.parametrize("call", HUGE.values(), ids=HUGE.keys())
+def test_sizes_a_reader_can_type_are_bounded(call):
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="太大了|最多"):
+        call()
+    assert time.perf_counter() - start < 1
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200, 1.0])
+def test_cosine_of_a_long_or_short_row_with_itself_is_one(scale):
+    # |x|² overflowed to inf (or underflowed to 0): cosines came out 0, NaN or "零向量"
+    pe = torch.tensor([[3.0, 4.0], [4.0, 3.0], [3.0, 4.0]], dtype=torch.float64) * scale
+    cos = similarity_matrix(pe, cosine=True)
+    torch.testing.assert_close(cos, similarity_matrix(pe / scale, cosine=True))
+    assert cos[0, 0].item() == pytest.approx(1.0) and cos[0, 2].item() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="pe 里有零向量"):
+        similarity_matrix(torch.cat([pe, torch.zeros(1, 2, dtype=torch.float64)]), cosine=True)
+
+
+def test_offsets_take_tensors_and_arrays():
+    expected = dot_product_by_distance([0, 1, 5], 8)
+    torch.testing.assert_close(dot_product_by_distance(torch.tensor([0, 1, 5]), 8), expected)
+    torch.testing.assert_close(dot_product_by_distance(np.array([0, 1, 5]), 8), expected)
+    torch.testing.assert_close(distance_by_gap(np.int64(3), 8), distance_by_gap([3], 8))
+
+
+def test_closest_gap_unchanged_by_the_vectorised_gaps():
+    # closest_gap now builds its gaps with torch.arange: the same numbers as distance_by_gap
+    c = closest_gap(300, 16)
+    assert c.distance == distance_by_gap(range(1, 300), 16)[c.gap - 1].item()
+
+
+def test_numpy_float_base_and_int_base_give_the_same_table():
+    pe = positional_encoding(50, 16)
+    assert torch.equal(positional_encoding(50, 16, base=10000), pe)
+    assert torch.equal(positional_encoding(50, 16, base=np.float32(10000.0)), pe)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -414,3 +416,161 @@ def test_load_from_torch_kdim_vdim():
     ref = nn.MultiheadAttention(D_MODEL, NUM_HEADS, batch_first=True, kdim=5, vdim=7, dtype=DT)
     with pytest.raises(ValueError, match="kdim/vdim"):
         MultiHeadAttention(D_MODEL, NUM_HEADS).to(DT).load_from_torch(ref)
+
+
+# ---------------------------------------------------------------- issue 16: every bad input
+
+
+def test_sdpa_mismatched_batches_get_a_chinese_message():
+    # torch's own: "RuntimeError: The size of tensor a (2) must match the size of tensor b (3)"
+    q, k, v = rand(2, 5, 4), rand(3, 7, 4), rand(3, 7, 6)
+    with pytest.raises(ValueError, match="q、k、v 前面的维度（batch、头）对不上"):
+        scaled_dot_product_attention(q, k, v)
+    # batch dimensions that broadcast are fine (one key set for every query batch)
+    out, _ = scaled_dot_product_attention(rand(2, 5, 4), rand(1, 7, 4), rand(1, 7, 6))
+    assert out.shape == (2, 5, 6)
+
+
+def test_sdpa_refuses_an_empty_key_set():
+    # it used to return zeros: as undefined as an all-masked row
+    with pytest.raises(ValueError, match="k 的长度（T_k）是 0：没有可以关注的位置"):
+        scaled_dot_product_attention(rand(5, 4), rand(0, 4), rand(0, 6))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_sdpa_overflow_is_an_error_not_nan(dtype):
+    big = 1e20 if dtype == torch.float32 else 1e160
+    q, k, v = (rand(5, 4, seed=s).to(dtype) * big for s in (1, 2, 3))
+    with pytest.raises(ValueError, match="计算溢出了（overflow）") as err:
+        scaled_dot_product_attention(q, k, v)
+    assert str(dtype) in str(err.value)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5, "yes", None])
+def test_sdpa_scale_must_be_a_bool(scale):
+    # torch's scale=1.0 means "do not scale"; here 1.0 was truthy and scaled by 1/√d_k
+    with pytest.raises(TypeError, match="scale 必须是 True 或 False"):
+        scaled_dot_product_attention(rand(5, 4), rand(7, 4), rand(7, 6), scale=scale)
+
+
+def test_sdpa_mask_of_one_value_and_per_key():
+    q, k, v = rand(5, 4), rand(7, 4), rand(7, 6)
+    close(
+        scaled_dot_product_attention(q, k, v, torch.tensor(True))[0],
+        F.scaled_dot_product_attention(q, k, v),
+    )
+    with pytest.raises(ValueError, match="mask 中有一行全是 False"):
+        scaled_dot_product_attention(q, k, v, torch.tensor(False))
+    keys = torch.tensor([True] * 6 + [False])  # (T_k,): the last key is hidden from every query
+    out, w = scaled_dot_product_attention(q, k, v, keys)
+    assert (w[:, -1] == 0).all()
+    close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=keys))
+
+
+@pytest.mark.parametrize("bad", [0, 10**400, 10**7, "5"])
+def test_causal_mask_bounds(bad):
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="seq_len"):
+        causal_mask(bad)
+    assert time.perf_counter() - start < 1
+
+
+def test_causal_mask_device():
+    assert causal_mask(3, device="cpu").device.type == "cpu"
+    for bad in ("gpu0", 3.5, ["cpu"]):
+        with pytest.raises(ValueError, match="device 必须是 torch.device"):
+            causal_mask(3, device=bad)
+
+
+def test_mha_overflow_is_an_error_not_nan():
+    # float32 and inputs of 1e20: q·k ≈ 1e40 overflows, softmax used to give NaN silently
+    torch.manual_seed(0)
+    mha = MultiHeadAttention(8, 2)
+    with pytest.raises(ValueError, match="MultiHeadAttention 的计算溢出了（overflow）"):
+        mha(torch.full((1, 3, 8), 1e20))
+    assert torch.isfinite(mha(torch.full((1, 3, 8), 1e3))[0]).all()
+
+
+def test_mha_mismatched_batches_and_lengths():
+    ours, _ = make_pair()
+    x = rand(B, TQ, D_MODEL)
+    with pytest.raises(ValueError, match="query、key、value 的 batch 大小（第一维）必须相同"):
+        ours(x, rand(B + 1, TK, D_MODEL))
+    with pytest.raises(ValueError, match="key 和 value 的长度（T_k）必须相同"):
+        ours(x, rand(B, TK, D_MODEL), rand(B, TK + 1, D_MODEL))
+    with pytest.raises(ValueError, match="key 的长度（T_k）是 0"):
+        ours(x, rand(B, 0, D_MODEL))
+
+
+def test_mha_names_the_argument_with_nan():
+    ours, _ = make_pair()
+    x, memory = rand(B, TQ, D_MODEL), rand(B, TK, D_MODEL)
+    value = memory.clone()
+    value[1, 2, 3] = float("nan")
+    with pytest.raises(ValueError, match="^value 含有 NaN"):
+        ours(x, memory, value)
+    with pytest.raises(ValueError, match="^key 含有 NaN"):
+        ours(x, value)  # key is value (and value defaults to key): named once, as key
+
+
+def test_mha_mask_checks():
+    ours, _ = make_pair()
+    x = rand(B, TQ, D_MODEL)
+    mask = torch.ones(B, TQ, TQ, dtype=torch.bool)
+    mask[1, 2] = False
+    with pytest.raises(ValueError, match="mask 中有一行全是 False"):
+        ours(x, mask=mask)
+    with pytest.raises(ValueError, match=r"mask 形状 \(3, 5, 5\) 不能广播.*\(batch, T_q, T_k\)"):
+        ours(x, mask=torch.ones(3, TQ, TQ, dtype=torch.bool))  # batch is 2
+
+
+@pytest.mark.parametrize(
+    "bad", [0, -4, 2.0, "4", 10**400], ids=["0", "-4", "2.0", "'4'", "10**400"]
+)
+def test_mha_bad_sizes_are_value_errors(bad):
+    with pytest.raises(ValueError, match="d_model"):
+        MultiHeadAttention(bad, 1)
+
+
+def test_mha_huge_size_is_refused_before_allocating():
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="多头注意力的参数个数"):
+        MultiHeadAttention(10**6, 8)  # 4·10¹² parameters
+    assert time.perf_counter() - start < 1
+
+
+def test_mha_bias_must_be_a_bool():
+    with pytest.raises(TypeError, match="bias 必须是 True 或 False"):
+        MultiHeadAttention(8, 2, bias="no")
+
+
+def test_split_and_merge_heads_check_their_input():
+    mha = MultiHeadAttention(D_MODEL, NUM_HEADS)
+    with pytest.raises(ValueError, match=r"x 的形状应为 \(batch, seq_len, 12\)"):
+        mha.split_heads(torch.zeros(2, 5, 10))  # view() would say "shape '[2, 5, 3, 4]' is invalid"
+    with pytest.raises(ValueError, match=r"x 的形状应为 \(batch, 3, seq_len, 4\)"):
+        mha.merge_heads(torch.zeros(2, 5, 3, 4))
+    with pytest.raises(TypeError, match="x 必须是 torch.Tensor"):
+        mha.split_heads(np.zeros((2, 5, 12)))
+
+
+def test_load_from_torch_needs_a_torch_module():
+    with pytest.raises(TypeError, match="mha 必须是 MultiheadAttention，实际是 Linear"):
+        MultiHeadAttention(D_MODEL, NUM_HEADS).load_from_torch(nn.Linear(2, 2))
+
+
+def test_the_entry_checks_run_once_per_call(monkeypatch):
+    # inside a layer (or any call wrapped in entry()) the attention does not re-read its input
+    import utils.nn.attention as attention
+    from utils._validate import entry
+
+    calls = []
+    monkeypatch.setattr(attention, "check_finite", lambda name, t: calls.append(name))
+    ours, _ = make_pair()
+    x = rand(B, TQ, D_MODEL)
+    ours(x)
+    assert calls == ["query"]  # key and value are the same tensor: checked once
+    calls.clear()
+    with entry():
+        ours(x, rand(B, TK, D_MODEL))
+    assert calls == []

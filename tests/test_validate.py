@@ -1,15 +1,27 @@
 """utils._validate: the shared input checks (the fast path of check_finite must stay exact)."""
 
+import itertools
+import re
+import time
+
 import numpy as np
 import pytest
 import torch
 
 from utils._validate import (
+    all_finite,
+    as_array,
     as_matrix,
+    as_values,
+    check_computed,
     check_finite,
+    check_float_dtype,
+    check_float_tensor,
     check_int,
     check_nonzero_rows,
     check_positive,
+    check_tensor,
+    entry,
     is_int,
 )
 
@@ -129,3 +141,120 @@ def test_check_nonzero_rows(kind):
     norms[1] = 0.0
     with pytest.raises(ValueError, match="v 里有零向量：零向量没有方向"):
         check_nonzero_rows("v", torch.from_numpy(norms) if kind == "torch" else norms)
+
+
+# ---------------------------------------------------------------- the helpers of utils.nn
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize(
+    "bad, fragment",
+    [
+        ("abc", "无法转换"),  # numpy: "could not convert string to float"
+        ([["1", "a"]], "无法转换"),
+        ([[1.0, 2.0], [3.0]], "每行一样长"),  # numpy: "inhomogeneous shape"
+        ([10**400], "无法转换"),  # Python: OverflowError "int too large to convert to float"
+        ({"a": 1}, "无法转换"),
+        (None, "实际是 None"),
+        (np.array([1j, 2.0]), "复数"),  # numpy would drop the imaginary part with a warning
+        (torch.tensor([1j]), "复数"),
+    ],
+    ids=["string", "strings", "ragged", "huge int", "dict", "None", "complex", "complex tensor"],
+)
+def test_as_array_gives_chinese_messages_only(bad, fragment):
+    with pytest.raises(ValueError) as err:
+        as_array("x", bad)
+    message = str(err.value)
+    assert fragment in message and message.startswith("x ")
+    assert "could not" not in message and "inhomogeneous" not in message
+
+
+def test_as_array_takes_numbers_lists_and_tensors():
+    np.testing.assert_array_equal(as_array("x", [["1", "2.5"]]), [[1.0, 2.5]])
+    t = torch.ones(2, 3, requires_grad=True)  # np.asarray alone refuses a tensor that needs grad
+    np.testing.assert_array_equal(as_array("x", t), np.ones((2, 3)))
+    assert as_array("x", 3).shape == ()
+
+
+def test_as_matrix_no_longer_passes_numpy_messages_through():
+    with pytest.raises(ValueError) as err:
+        as_matrix("A", [["a", "b"]])
+    assert "could not convert" not in str(err.value)
+    assert str(err.value).startswith("A 必须是由数字组成的矩阵（matrix）")
+
+
+def test_as_values_bounds_what_it_reads():
+    assert as_values("k", 3) == [3] and as_values("k", np.int64(2)) == [2]
+    assert as_values("k", range(3)) == [0, 1, 2]
+    assert as_values("k", np.arange(4).reshape(2, 2)) == [0, 1, 2, 3]
+    assert as_values("k", torch.tensor([[5, 6]])) == [5, 6]
+    assert as_values("k", (v for v in (1, 2))) == [1, 2]
+    start = time.perf_counter()
+    for endless in (itertools.count(), range(10**12)):
+        with pytest.raises(ValueError, match="k 最多 100,000 个"):
+            as_values("k", endless)
+    with pytest.raises(ValueError, match="最多 100,000 个，实际有 200,000 个"):
+        as_values("k", np.zeros(200_000))
+    assert time.perf_counter() - start < 2
+    for bad in ("12", None, object()):
+        with pytest.raises(ValueError, match="k 必须是一个数或一串数"):
+            as_values("k", bad)
+
+
+def test_tensor_checks():
+    with pytest.raises(TypeError, match="x 必须是 torch.Tensor，实际是 list"):
+        check_tensor("x", [1.0])
+    with pytest.raises(TypeError, match=r"x 必须是浮点张量.*torch.int64.*\.float\(\)"):
+        check_float_tensor("x", torch.ones(2, dtype=torch.long))
+    with pytest.raises(
+        TypeError, match="x 的数据类型是 torch.float64，本模块的权重是 torch.float32"
+    ):
+        check_float_tensor("x", torch.ones(2, dtype=torch.float64), torch.float32)
+    check_float_tensor("x", torch.ones(2), torch.float32)
+    assert check_float_dtype("dtype", torch.float16) is torch.float16
+    for bad in (torch.int64, "float32", np.float64, None):
+        with pytest.raises(TypeError, match="dtype 必须是 torch 的浮点类型"):
+            check_float_dtype("dtype", bad)
+
+
+@pytest.mark.parametrize("kind", ["numpy", "torch"])
+def test_check_computed_names_the_bad_argument_or_says_overflow(kind):
+    wrap = torch.from_numpy if kind == "torch" else np.asarray
+    x, ok = wrap(np.array([1.0, np.nan])), wrap(np.ones(2))
+    check_computed("f", wrap(np.ones(3)), [("x", x)])  # finite: the arguments are not looked at
+    with pytest.raises(ValueError, match="^x 含有 NaN"):
+        check_computed("f ", wrap(np.array([np.nan])), [("w", ok), ("x", x)])
+    with pytest.raises(ValueError, match=r"f 的计算溢出了（overflow）.*float64.*1\.8e\+308"):
+        check_computed("f ", wrap(np.array([np.inf])), [("w", ok)])
+    with pytest.raises(ValueError, match="请换小一点"):
+        check_computed("f ", wrap(np.array([np.nan])), hint="请换小一点")
+    assert all_finite(wrap(np.zeros(0))) and not all_finite(wrap(np.array([np.inf])))
+    huge = wrap(np.full(3, np.finfo(np.float64).max))  # the sum overflows, every entry is finite
+    assert all_finite(huge)
+
+
+def test_entry_tells_the_outer_call_from_the_inner_ones():
+    with entry() as outer:
+        assert outer
+        with entry() as inner:
+            assert not inner
+    with entry() as again:  # reset after the block
+        assert again
+    with pytest.raises(RuntimeError):
+        with entry():
+            raise RuntimeError("boom")
+    with entry() as after_error:  # reset after an exception, too
+        assert after_error
+
+
+def test_messages_cut_a_long_input_short():
+    with pytest.raises(ValueError) as err:
+        check_int("n", "x" * 100_000)
+    assert len(str(err.value)) < 120 and CHINESE.search(str(err.value))
+    with pytest.raises(ValueError) as err:
+        check_positive("lr（学习率）", "y" * 100_000)
+    assert len(str(err.value)) < 120
+    with pytest.raises(ValueError) as err:
+        check_int("n", -(10**400))  # a 401-digit number is shown cut short as well
+    assert len(str(err.value)) < 120

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import torch
 
-from ._validate import check_int
+from ._validate import MAX_THREADS, check_int, short_repr
 
 
 @contextmanager
@@ -24,6 +24,8 @@ def torch_threads(n: int | None):
         yield
         return
     n = check_int("num_threads（线程数）", n)
+    if n > MAX_THREADS:
+        raise ValueError(f"num_threads（线程数）最多是 {MAX_THREADS}，实际是 {short_repr(n)}")
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
