@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import time
 
 import numpy as np
 import pytest
@@ -180,8 +182,8 @@ def test_training_is_reproducible():
 
 TRAIN_BAD = {
     "log_every 0": (dict(log_every=0), "log_every 必须是正整数，实际是 0"),
-    "steps 0": (dict(steps=0), "steps 必须是正整数"),
-    "batch float": (dict(batch=2.5), "batch 必须是正整数"),
+    "steps 0": (dict(steps=0), "steps 必须是 1 到 20000 之间的整数"),
+    "batch float": (dict(batch=2.5), "batch 必须是 1 到 4096 之间的整数"),
     "lr negative": (dict(lr=-1), "lr（学习率）必须是有限的正数，实际是 -1"),
     "lr zero": (dict(lr=0.0), "lr（学习率）必须是有限的正数"),
     "lr nan": (dict(lr=float("nan")), "lr（学习率）必须是有限的正数"),
@@ -248,3 +250,126 @@ def test_parallel_forward_equals_step_by_step(reference):
         steps = torch.stack([model(seq[:, : t + 1])[0, -1] for t in range(seq.shape[1])])
     assert torch.allclose(once, steps, atol=1e-4)
     assert np.isfinite(once.numpy()).all()
+
+
+# --- bad input: every class of failure of the sweep in issue 16 -------------------------------
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+LM_BAD = {
+    # a generation length of 10**7 used to run for days; refused before the first step
+    "generate 10**7": (
+        lambda m: generate(m, "我", 10**7),
+        ValueError,
+        "num_chars（生成的字数）必须是 1 到 1000 之间的整数",
+    ),
+    "steps 10**7": (
+        lambda m: generation_steps(m, "我", 10**7),
+        ValueError,
+        "num_chars（生成的字数）必须是 1 到 24 之间的整数",
+    ),
+    "top_k 0": (lambda m: generation_steps(m, "我", 2, top_k=0), ValueError, "top_k"),
+    "top_k larger than the vocabulary": (
+        lambda m: generation_steps(m, "我", 2, top_k=10**6),
+        ValueError,
+        "top_k（显示几个候选）必须是 1 到",
+    ),
+    "temperature a string": (
+        lambda m: generate(m, "我", 3, greedy=False, temperature="1"),
+        ValueError,
+        "temperature（温度）",
+    ),
+    "temperature inf": (
+        lambda m: generate(m, "我", 3, greedy=False, temperature=float("inf")),
+        ValueError,
+        "temperature（温度）",
+    ),
+    "greedy a string": (lambda m: generate(m, "我", 3, greedy="no"), TypeError, "True 或 False"),
+    "seed negative": (lambda m: generate(m, "我", 3, greedy=False, seed=-1), ValueError, "seed"),
+    "model None": (lambda m: generate(None, "我", 3), TypeError, "model 必须是 CharLM"),
+    "prompt a number": (lambda m: generate(m, 5, 3), TypeError, "开头（prompt）必须是字符串"),
+    "a page of unknown characters": (
+        lambda m: generate(m, "".join(chr(0x3400 + i) for i in range(5000)), 3),
+        ValueError,
+        "等 5000 种字符",
+    ),
+    "decode id out of range": (lambda m: m.vocab.decode([10**6]), ValueError, "ids（字的编号）"),
+    "decode id -1": (lambda m: m.vocab.decode([-1]), ValueError, "实际有 -1"),
+    "forward a list": (lambda m: m([[1, 2]]), TypeError, "tokens 必须是整数张量"),
+    "forward nothing": (lambda m: m(torch.zeros(1, 0, dtype=torch.long)), ValueError, "空"),
+    "model_loss without a vocabulary": (
+        lambda m: model_loss(CharLM(5, d_model=8, num_heads=2), "abc"),
+        ValueError,
+        "模型没有字表",
+    ),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", LM_BAD.values(), ids=LM_BAD.keys())
+def test_bad_input_to_the_model_is_refused_in_chinese(reference, call, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call(reference)
+    assert CHINESE.search(str(info.value)) and len(str(info.value)) < 300
+
+
+OTHER_BAD = {
+    "negative vocabulary": (lambda: CharLM(-1), ValueError, "vocab_size（字表大小）必须是正整数"),
+    "negative d_model": (lambda: CharLM(10, d_model=-4), ValueError, "d_model（向量维度）"),
+    "negative max_len": (lambda: CharLM(10, max_len=-1), ValueError, "max_len（最长上下文）"),
+    "huge max_len": (lambda: CharLM(10, max_len=10**9), ValueError, "max_len（最长上下文）"),
+    "huge model": (lambda: CharLM(10, d_model=2**15), ValueError, "模型的参数个数太大了"),
+    "split a number": (lambda: split_sentences(5), TypeError, "text（文本）必须是字符串"),
+    "split held_out a string": (
+        lambda: split_sentences(TOY, held_out="0.1"),
+        ValueError,
+        "held_out（留出比例）必须在 (0, 1) 之间",
+    ),
+    "ngram block_size 1": (
+        lambda: ngram_loss(TOY, TOY, CharVocab(TOY), n=1, block_size=1),
+        ValueError,
+        "block_size（窗口长度）必须是不小于 2 的整数",
+    ),
+    "ngram block_size 0": (
+        lambda: ngram_loss(TOY, TOY, CharVocab(TOY), n=2, block_size=0),
+        ValueError,
+        "block_size",
+    ),
+    "ngram n an array": (
+        lambda: ngram_loss(TOY, TOY, CharVocab(TOY), n=np.array([1, 2]), block_size=4),
+        ValueError,
+        "n 只能是 1（一元）或 2（二元）",
+    ),
+    "train 10**9 steps": (
+        lambda: train_char_lm(TOY, steps=10**9),
+        ValueError,
+        "steps 必须是 1 到 20000 之间的整数",
+    ),
+    "train huge block": (lambda: train_char_lm(TOY, block_size=10**6), ValueError, "block_size"),
+    "train huge batch": (lambda: train_char_lm(TOY, batch=10**8), ValueError, "batch"),
+    "train seed negative": (lambda: train_char_lm(TOY, seed=-1), ValueError, "seed"),
+    "train diverging": (
+        lambda: train_char_lm(TOY * 5, steps=3, block_size=8, d_model=16, lr=1e30),
+        ValueError,
+        "训练发散了",
+    ),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", OTHER_BAD.values(), ids=OTHER_BAD.keys())
+def test_bad_sizes_and_settings_are_refused_in_chinese(call, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call()
+    assert CHINESE.search(str(info.value)) and len(str(info.value)) < 300
+
+
+def test_a_tiny_temperature_samples_the_most_probable_character(reference):
+    # logits / 1e-300 overflows: the sampling takes the limit T -> 0 instead of failing
+    greedy = generate(reference, "我喜欢", 6)
+    assert generate(reference, "我喜欢", 6, greedy=False, temperature=1e-300, seed=3) == greedy
+
+
+def test_the_generation_limit_is_checked_before_any_work(reference):
+    start = time.perf_counter()
+    with pytest.raises(ValueError):
+        generate(reference, "我", 10**7)
+    assert time.perf_counter() - start < 0.5

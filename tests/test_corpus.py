@@ -74,3 +74,15 @@ def test_empty_file_gives_a_chinese_error(tmp_path):
     empty.write_text("\n\n", encoding="utf-8")
     with pytest.raises(ValueError, match="是空的"):
         load_sentences(empty)
+
+
+def test_a_path_that_is_not_a_path_gives_a_chinese_type_error():
+    with pytest.raises(TypeError, match="path（语料文件的路径）必须是字符串或 Path，实际是 int"):
+        load_sentences(5)
+
+
+def test_a_file_that_is_not_utf8_gives_a_chinese_error(tmp_path):
+    path = tmp_path / "gbk.txt"
+    path.write_bytes("我 喜欢 苹果".encode("gbk"))
+    with pytest.raises(ValueError, match="不是 UTF-8 编码的文本"):
+        load_text(path)

@@ -3,6 +3,9 @@ F.unfold），以及本章声称的性质和中文错误信息。"""
 
 from __future__ import annotations
 
+import re
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -293,3 +296,109 @@ def test_factorisation_groups_users_by_taste():
 def test_factorisation_bad_input(ratings, kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
         factorise_ratings(ratings, **kwargs)
+
+
+# --- bad input: every class of failure of the sweep in issue 16 -------------------------------
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+PAGE = "".join(chr(0x4E00 + i) for i in range(20_000))  # 20 000 different characters
+
+EMBEDDING_BAD = {
+    "one-hot of a number": (lambda: one_hot_encode(123), ValueError, "非空字符串，实际有 123"),
+    "one-hot 20000 × 20000": (
+        lambda: one_hot_encode(PAGE),
+        ValueError,
+        "one-hot 矩阵的大小）太大了",
+    ),
+    "one bad item in 50000": (
+        lambda: one_hot_encode(["a"] * 50_000 + [1]),
+        ValueError,
+        "非空字符串，实际有 1",
+    ),
+    "5000 unknown characters": (
+        lambda: one_hot_encode(PAGE[:5000], vocab=["a"]),
+        ValueError,
+        "等 5000 个",
+    ),
+    "vocab of numbers": (lambda: one_hot_encode("ab", vocab=[1, 2]), ValueError, "vocab（词表）"),
+    "vocab of lists": (lambda: one_hot_encode("ab", vocab=[["a"]]), ValueError, "vocab（词表）"),
+    "memory of 10**9 words": (lambda: memory_rows([10**9]), ValueError, "太大了"),
+    "memory seed negative": (lambda: memory_rows([10], seed=-1), ValueError, "seed"),
+    "parameters beyond 64 bits": (
+        lambda: first_layer_params(10**30, 10, 10, 10),
+        ValueError,
+        "vocab_size（词表大小）",
+    ),
+    "string ids": (lambda: lookup_vs_matmul(["a"], np.ones((3, 2))), ValueError, "ids（编号）"),
+    "huge lookup": (
+        lambda: lookup_vs_matmul(np.zeros(10**4, dtype=int), np.ones((10**5, 2))),
+        ValueError,
+        "太大了",
+    ),
+    "1-nn of one sample": (
+        lambda: leave_one_out_1nn([[1.0, 2.0]], [0]),
+        ValueError,
+        "至少要有 2 个样本",
+    ),
+    "1-nn of nothing": (
+        lambda: leave_one_out_1nn(np.zeros((0, 2)), []),
+        ValueError,
+        "至少要有 2 个",
+    ),
+    "1-nn overflow": (
+        lambda: leave_one_out_1nn([[1e200, 0], [0, 1e200], [1e200, 1]], [0, 1, 0]),
+        ValueError,
+        "溢出",
+    ),
+    "1-nn of 10**5 samples": (
+        lambda: leave_one_out_1nn(np.zeros((10**5, 1)), np.zeros(10**5)),
+        ValueError,
+        "太大了",
+    ),
+    "ratings lr negative": (
+        lambda: factorise_ratings(np.ones((3, 3)), lr=-1),
+        ValueError,
+        "lr（学习率）",
+    ),
+    "ratings l2 nan": (
+        lambda: factorise_ratings(np.ones((3, 3)), l2=float("nan")),
+        ValueError,
+        "l2（正则化系数）",
+    ),
+    "ratings 10**9 steps": (
+        lambda: factorise_ratings(np.ones((3, 3)), steps=10**9),
+        ValueError,
+        "steps",
+    ),
+    "ratings rank 10**9": (
+        lambda: factorise_ratings(np.ones((3, 3)), rank=10**9),
+        ValueError,
+        "rank",
+    ),
+    "ratings of strings": (
+        lambda: factorise_ratings([["a", "b"], ["c", "d"]]),
+        ValueError,
+        "ratings",
+    ),
+    "ratings of 1e300": (lambda: factorise_ratings(np.full((3, 3), 1e300)), ValueError, "溢出"),
+    "ratings seed negative": (
+        lambda: factorise_ratings(np.ones((3, 3)), seed=-1),
+        ValueError,
+        "seed",
+    ),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", EMBEDDING_BAD.values(), ids=EMBEDDING_BAD.keys())
+def test_bad_input_is_refused_before_any_work(call, error, fragment):
+    start = time.perf_counter()
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call()
+    assert time.perf_counter() - start < 1.0
+    assert CHINESE.search(str(info.value)) and len(str(info.value)) < 300
+
+
+def test_lookup_takes_any_integer_ids():
+    w = np.arange(6.0).reshape(3, 2)
+    for ids in (np.array([2, 0], dtype=np.uint8), torch.tensor([2, 0], dtype=torch.int16)):
+        assert lookup_vs_matmul(ids, w).by_index.tolist() == [[4.0, 5.0], [0.0, 1.0]]

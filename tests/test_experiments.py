@@ -1,5 +1,8 @@
 """The √d_k experiments of chapter 2 measure what the chapter says they measure."""
 
+import re
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -99,3 +102,71 @@ BAD_CALLS = {
 def test_bad_input_gives_chinese_message(call, fragment):
     with pytest.raises(ValueError, match=fragment):
         call()
+
+
+# --- bad input: every class of failure of the sweep in issue 16 -------------------------------
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+SIZES_BAD = {
+    "d_k_values a number": (lambda: dot_product_variance(None), ValueError, "d_k_values"),
+    "d_k_values empty": (
+        lambda: dot_product_variance([]),
+        ValueError,
+        "d_k_values（要比较的 d_k）是空的",
+    ),
+    "d_k 10**9": (
+        lambda: dot_product_variance([10**9]),
+        ValueError,
+        "n_samples × d_k（一次抽的随机数个数）太大了",
+    ),
+    "10**9 samples": (lambda: dot_product_variance([4], n_samples=10**9), ValueError, "太大了"),
+    "seed negative": (lambda: dot_product_variance([4], seed=-1), ValueError, "seed"),
+    "jacobian of a string": (
+        lambda: softmax_jacobian_norm("abc"),
+        ValueError,
+        "p（softmax 的输出）",
+    ),
+    "jacobian of a number": (lambda: softmax_jacobian_norm(1.0), ValueError, "至少要是一行概率"),
+    "jacobian of nan": (lambda: softmax_jacobian_norm([np.nan, 1.0]), ValueError, "NaN"),
+    "jacobian of 10**5 keys": (
+        lambda: softmax_jacobian_norm(np.ones(10**5)),
+        ValueError,
+        "雅可比矩阵的大小）太大了",
+    ),
+    "saturation 10**9 keys": (lambda: softmax_saturation([4], n_keys=10**9), ValueError, "太大了"),
+    "saturation seed string": (lambda: softmax_saturation([4], seed="0"), ValueError, "seed"),
+    "conv 10**7 layers": (
+        lambda: conv_output_depends_on(10**7),
+        ValueError,
+        "num_layers（卷积层数）必须是 0 到 10000 之间的整数",
+    ),
+    "conv 10**9 positions": (
+        lambda: conv_output_depends_on(1, seq_len=10**9),
+        ValueError,
+        "seq_len",
+    ),
+    "conv huge kernel": (
+        lambda: conv_output_depends_on(1, width=10**9 + 1),
+        ValueError,
+        "width（卷积核宽度）",
+    ),
+    "conv too much work": (
+        lambda: conv_output_depends_on(10_000, seq_len=10**6, width=3),
+        ValueError,
+        "乘法次数）太大了",
+    ),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", SIZES_BAD.values(), ids=SIZES_BAD.keys())
+def test_bad_sizes_are_refused_before_any_work(call, error, fragment):
+    start = time.perf_counter()
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call()
+    assert time.perf_counter() - start < 1.0
+    assert CHINESE.search(str(info.value)) and len(str(info.value)) < 300
+
+
+def test_one_d_k_may_be_given_alone():
+    assert dot_product_variance(4, n_samples=100) == dot_product_variance([4], n_samples=100)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -29,6 +31,7 @@ from utils.models.numerals import (
     train_numeral_model,
     translate,
 )
+from utils.models.reference import load_reference
 
 ALL = range(MAX_NUMBER + 1)
 
@@ -215,9 +218,9 @@ def test_training_runs_and_learns_something():
     "kwargs, fragment",
     [
         (dict(stepz=10), "未知的超参数"),
-        (dict(steps=0), "steps（训练步数）必须是正整数，实际是 0"),
-        (dict(batch_size=1.5), "batch_size（批大小）必须是正整数"),
-        (dict(warmup=-1), "warmup（预热步数）必须是不小于 0 的整数"),
+        (dict(steps=0), "steps（训练步数）必须是 1 到 10000 之间的整数，实际是 0"),
+        (dict(batch_size=1.5), "batch_size（批大小）必须是 1 到 4096 之间的整数"),
+        (dict(warmup=-1), "warmup（预热步数）必须是 0 到 10000 之间的整数"),
         (dict(log_every=0), "log_every（每隔几步记一次损失）必须是正整数，实际是 0"),
         (dict(lr=-1), "lr（学习率）必须是有限的正数，实际是 -1"),
         (dict(lr=float("inf")), "lr（学习率）必须是有限的正数"),
@@ -267,3 +270,152 @@ def test_translate_checks_every_text_before_decoding(tiny_model):
     with pytest.raises(ValueError, match="batch_size（批大小）必须是正整数"):
         translate(tiny_model, ["十五"], batch_size=0)
     assert len(translate(tiny_model, ["十五", "三百零五"], batch_size=1)) == 2
+
+
+# --- bad input: every class of failure of the sweep in issue 16 -------------------------------
+# (crashes from inside Python or torch, silent wrong answers, English or endless messages,
+# sizes that would run for hours): only ValueError or TypeError, a short Chinese message.
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return load_reference("numerals")
+
+
+NUMERALS_BAD = {
+    # out-of-range or non-integer ids: an IndexError, or a silent read from the list's end
+    "decode id 99": (
+        lambda: decode_target([99]),
+        ValueError,
+        "ids（目标编号）里的编号必须在 0 到 12",
+    ),
+    "decode id -1": (lambda: decode_target([BOS_ID, -1]), ValueError, "实际有 -1"),
+    "decode float id": (lambda: decode_target([3.0]), TypeError, "必须是整数编号"),
+    "decode a string": (lambda: decode_target("345"), TypeError, "整数编号的序列"),
+    "decode a batch": (
+        lambda: decode_target(torch.ones(2, 3, dtype=torch.long)),
+        ValueError,
+        "应是 1 维的编号",
+    ),
+    # encode_target: KeyError '-', max() of nothing, int('abc'), 3.7 silently cut to 3
+    "target negative": (lambda: encode_target([-5]), ValueError, "必须在 0 到 99999 之间"),
+    "target too big": (lambda: encode_target([10**6]), ValueError, "必须在 0 到 99999 之间"),
+    "target empty": (lambda: encode_target([]), ValueError, "numbers 是空的"),
+    "target float": (lambda: encode_target([3.7]), ValueError, "必须是整数，实际是 3.7"),
+    "target string": (lambda: encode_target(["305"]), ValueError, "必须是整数"),
+    "target not a list": (lambda: encode_target(305), TypeError, "一串整数"),
+    "liang not a bool": (lambda: int_to_chinese(2000, liang="no"), TypeError, "True 或 False"),
+    "split seed negative": (lambda: split_numbers(seed=-1), ValueError, "seed 必须是不小于 0"),
+    "split seed string": (lambda: split_numbers(seed="0"), ValueError, "seed"),
+    "sampler zero_prob string": (
+        lambda: NumeralSampler([1, 2], zero_prob="0.2"),
+        ValueError,
+        "zero_prob 必须在 [0, 1) 之间",
+    ),
+    "sampler number too big": (
+        lambda: NumeralSampler([MAX_NUMBER + 1]),
+        ValueError,
+        "train_numbers（训练用的数）",
+    ),
+    "sampler float numbers": (lambda: NumeralSampler([1.5]), TypeError, "train_numbers"),
+    "sampler huge batch": (
+        lambda: NumeralSampler([1, 2]).batch(10**9),
+        ValueError,
+        "batch_size（批大小）必须是 1 到 4096 之间的整数",
+    ),
+    "lr_at negative step": (lambda: lr_at(-1, NumeralConfig()), ValueError, "step（第几步）"),
+    "lr_at not a config": (lambda: lr_at(0, {"lr": 1}), TypeError, "NumeralConfig"),
+    # sizes that would run for hours or fill the memory: refused before any work
+    "train 10**9 steps": (
+        lambda: train_numeral_model(steps=10**9),
+        ValueError,
+        "steps（训练步数）必须是 1 到 10000 之间的整数",
+    ),
+    "train huge model": (
+        lambda: train_numeral_model(steps=1, d_model=2**14, d_ff=2**14),
+        ValueError,
+        "模型的参数个数太大了",
+    ),
+    "train negative d_model": (
+        lambda: train_numeral_model(steps=1, d_model=-1),
+        ValueError,
+        "d_model（向量维度）必须是正整数",
+    ),
+    "train 10**6 layers": (
+        lambda: train_numeral_model(steps=1, num_encoder_layers=10**6),
+        ValueError,
+        "num_encoder_layers（编码器层数）",
+    ),
+    "train 10**6 threads": (
+        lambda: train_numeral_model(steps=1, num_threads=10**6),
+        ValueError,
+        "num_threads（线程数）太大了",
+    ),
+    # a negative clip used to flip the gradients' sign silently; a string crashed in torch
+    "train clip negative": (lambda: train_numeral_model(steps=1, clip=-1), ValueError, "clip"),
+    "train clip string": (lambda: train_numeral_model(steps=1, clip="1"), ValueError, "clip"),
+    "train seed negative": (lambda: train_numeral_model(steps=1, seed=-1), ValueError, "seed"),
+    "train config not a config": (lambda: train_numeral_model(5), TypeError, "NumeralConfig"),
+    "train unknown setting": (
+        lambda: train_numeral_model(**{"x" * 1000: 1}),
+        ValueError,
+        "未知的超参数",
+    ),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", NUMERALS_BAD.values(), ids=NUMERALS_BAD.keys())
+def test_bad_input_gives_a_short_chinese_message(call, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call()
+    message = str(info.value)
+    assert CHINESE.search(message) and len(message) < 300
+
+
+MODEL_BAD = {
+    "translate not a model": (lambda m: translate("model", ["三"]), TypeError, "Transformer"),
+    "translate 100000 characters": (
+        lambda m: translate(m, ["一" * 100_000]),
+        ValueError,
+        "共 100000 个字符）”有 100000 个字，超过了模型的位置编码能处理的 16 个字",
+    ),
+    "exact_match of nothing": (lambda m: exact_match(m, []), ValueError, "numbers 是空的"),
+    "exact_match float": (lambda m: exact_match(m, [305.0]), ValueError, "必须是整数"),
+    "exact_match string": (lambda m: exact_match(m, ["305"]), ValueError, "必须是整数"),
+    "exact_match not a model": (lambda m: exact_match(None, [305]), TypeError, "model"),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", MODEL_BAD.values(), ids=MODEL_BAD.keys())
+def test_model_functions_reject_bad_input(reference, call, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call(reference)
+    assert CHINESE.search(str(info.value)) and len(str(info.value)) < 300
+
+
+def test_a_pasted_page_is_not_repeated_in_the_message():
+    page = "".join(chr(0x4E00 + i) for i in range(5000))  # 5000 different characters
+    with pytest.raises(ValueError, match="等 4987 种字不是中文数字用字") as info:
+        chinese_to_int(page)
+    assert len(str(info.value)) < 100
+    with pytest.raises(ValueError, match="“<”、“s”、“c”、“r”、“i”等 8 种字"):
+        chinese_to_int("<script>")
+
+
+def test_decode_target_takes_a_tensor_row_a_numpy_row_or_a_generator():
+    row = torch.tensor([BOS_ID, TGT_VOCAB.index("4"), TGT_VOCAB.index("2"), EOS_ID, 0])
+    assert decode_target(row) == decode_target(row.numpy()) == "42"
+    assert decode_target(int(i) for i in row) == "42"
+    assert decode_target([]) == ""
+
+
+def test_a_diverging_run_says_so():
+    # lr = 1e30: the first step throws the weights to ~1e30 and the next forward overflows;
+    # the message names the learning rate, not an internal tensor of the attention
+    with pytest.raises(ValueError, match="训练发散了.*lr（学习率）调小"):
+        train_numeral_model(
+            steps=3, lr=1e30, d_model=8, num_heads=2, d_ff=8, batch_size=8,
+            num_encoder_layers=1, num_decoder_layers=1,
+        )  # fmt: skip

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 import torch
 from torch import nn
@@ -74,3 +77,53 @@ def test_timing_returns_a_positive_ratio_and_restores_threads():
     assert speed_ratio(16, 8, repeats=1) > 0
     with pytest.raises(ValueError, match="repeats"):
         time_rnn_vs_attention(repeats=0)
+
+
+# --- bad input: every class of failure of the sweep in issue 16 -------------------------------
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+PARALLEL_BAD = {
+    "negative width": (lambda: StepRNN(-1), ValueError, "d_model 必须是正整数"),
+    "huge width": (lambda: StepRNN(10**6), ValueError, "模型的参数个数太大了"),
+    "two-dimensional input": (lambda: StepRNN(4)(torch.zeros(3, 4)), ValueError, "x 的形状应为"),
+    "wrong width": (lambda: StepRNN(4)(torch.zeros(1, 3, 5)), ValueError, "(batch, seq_len, 4)"),
+    "a list": (lambda: StepRNN(4)([[1.0]]), TypeError, "x 必须是 torch.Tensor"),
+    "integer input": (
+        lambda: StepRNN(4)(torch.zeros(1, 3, 4, dtype=torch.long)),
+        TypeError,
+        "浮点张量",
+    ),
+    "float64 into float32": (
+        lambda: StepRNN(4)(torch.zeros(1, 3, 4, dtype=torch.float64)),
+        TypeError,
+        "数据类型",
+    ),
+    "depth of a number": (lambda: graph_depth(5), TypeError, "output 必须是 torch.Tensor"),
+    "no lengths": (lambda: dependency_depths([]), ValueError, "seq_lens（要比较的序列长度）是空的"),
+    "length 10**7": (
+        lambda: dependency_depths([8, 10**7]),
+        ValueError,
+        "seq_len 必须是 1 到 4096 之间的整数",
+    ),
+    "a bad length after a good one": (lambda: dependency_depths([8, -1]), ValueError, "-1"),
+    "depth seed negative": (lambda: dependency_depths([8], seed=-1), ValueError, "seed"),
+    "flops of 10**7": (lambda: flop_counts(10**7, 64), ValueError, "seq_len"),
+    "flops of a huge width": (lambda: flop_counts(4096, 10**5), ValueError, "太大了"),
+    "10**9 repeats": (
+        lambda: time_rnn_vs_attention(8, 8, repeats=10**9),
+        ValueError,
+        "repeats 必须是 1 到 100 之间的整数",
+    ),
+    "timing 10**7 positions": (lambda: time_rnn_vs_attention(10**7, 8), ValueError, "seq_len"),
+    "unknown setting": (lambda: speed_ratio(8, 8, foo=1), ValueError, "未知的参数：'foo'"),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", PARALLEL_BAD.values(), ids=PARALLEL_BAD.keys())
+def test_bad_input_is_refused_before_any_work(call, error, fragment):
+    start = time.perf_counter()
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call()
+    assert time.perf_counter() - start < 1.0
+    assert CHINESE.search(str(info.value)) and len(str(info.value)) < 300

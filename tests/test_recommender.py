@@ -19,6 +19,8 @@ from utils.models.recommender import (
     attention_on_chain_items,
     chain_next,
     chain_next_share,
+    check_sessions,
+    everyday_popularity,
     hit_rate,
     is_chain_item,
     make_sessions,
@@ -27,8 +29,10 @@ from utils.models.recommender import (
     parse_items,
     popularity_scores,
     recommend,
+    split_users,
     train_sasrec,
 )
+from utils.models.reference import load_reference
 
 
 def test_catalogue():
@@ -55,7 +59,7 @@ def test_sessions_carry_the_planted_pattern():
     assert 0.75 < continues / len(s) < 0.85  # p_chain = 0.8
     with pytest.raises(ValueError, match="用户数"):
         make_sessions(0)
-    with pytest.raises(ValueError, match="session_len（会话长度）必须是不小于 4 的整数，实际是 2"):
+    with pytest.raises(ValueError, match="session_len（会话长度）必须是 4 到 1024 之间的整数"):
         make_sessions(10, session_len=2)
     assert make_sessions(3, session_len=np.int64(5)).shape == (3, 5)
 
@@ -86,7 +90,7 @@ def test_hit_rate_and_popularity():
         (torch.zeros(2, 3), [1, 1], 4, "k 必须是 1 到 3 之间的整数，实际是 4"),
         (torch.zeros(2, 3), [1, 1], 1.0, "k 必须是 1 到 3 之间的整数"),
         (torch.zeros(2, 3, 1), [1, 1], 1, "scores 的形状应为"),
-        (torch.zeros(2, 3), [[1, 1]], 1, "targets 的形状应为"),
+        (torch.zeros(2, 3), [[1, 1]], 1, "targets（真实的下一个物品）应是 1 维的编号"),
     ],
 )
 def test_hit_rate_rejects_bad_input_in_chinese(scores, targets, k, fragment):
@@ -128,7 +132,7 @@ def test_sasrec_attention_matches_torch_multihead_attention():
     "kwargs, fragment",
     [
         (dict(batch=0), "batch（批大小）必须是正整数，实际是 0"),
-        (dict(epochs=1.5), "epochs（训练轮数）必须是正整数"),
+        (dict(epochs=1.5), "epochs（训练轮数）必须是 1 到 500 之间的整数"),
         (dict(lr=-1), "lr（学习率）必须是有限的正数，实际是 -1"),
         (dict(lr=float("nan")), "lr（学习率）必须是有限的正数"),
     ],
@@ -248,3 +252,153 @@ def test_chain_next_share_by_position(rec_split):
 def test_training_rejects_a_bad_session_table_in_chinese(bad):
     with pytest.raises(ValueError, match="会话的形状应为"):
         train_sasrec(bad)
+
+
+# --- bad input: every class of failure of the sweep in issue 16 -------------------------------
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_reference("sasrec")
+
+
+REC_BAD = {
+    # ids out of range: an IndexError, or a silent read from the end of ITEMS
+    "next_in_chain 999": (lambda m: next_in_chain(999), ValueError, "item（物品编号）必须在 0 到"),
+    "next_in_chain -1": (lambda m: next_in_chain(-1), ValueError, "实际是 -1"),
+    "next_in_chain a name": (lambda m: next_in_chain("手机"), TypeError, "parse_items"),
+    "is_chain_item a name": (lambda m: is_chain_item("手机"), TypeError, "必须是整数"),
+    "chain_next a string": (lambda m: chain_next("手机"), TypeError, "parse_items"),
+    "chain_next 999": (lambda m: chain_next([999]), ValueError, "session（物品编号）"),
+    "recommend a string": (lambda m: recommend(m, "相机"), TypeError, "parse_items"),
+    "recommend a float id": (lambda m: recommend(m, [1.5]), TypeError, "必须是整数编号"),
+    "recommend id 999": (lambda m: recommend(m, [999]), ValueError, "session（物品编号）"),
+    "recommend None": (lambda m: recommend(m, None), TypeError, "session"),
+    "recommend 100 items": (lambda m: recommend(m, [1] * 100), ValueError, "会话太长"),
+    "recommend not a model": (lambda m: recommend("model", [1]), TypeError, "SASRec"),
+    "forward floats": (lambda m: m(torch.ones(1, 3)), TypeError, "items 必须是整数张量"),
+    "forward a list": (lambda m: m([[1, 2]]), TypeError, "items 必须是整数张量"),
+    "forward int16 ids": (lambda m: m(torch.ones(1, 2, dtype=torch.int16)), TypeError, "int16"),
+    "forward an empty session": (
+        lambda m: m(torch.ones(1, 0, dtype=torch.long)),
+        ValueError,
+        "items 的形状应为 (batch, seq_len)，两维都至少是 1（不能是空的）",
+    ),
+    "scores of one session": (
+        lambda m: next_item_scores(m, [1, 2, 3]),
+        ValueError,
+        "会话的形状应为",
+    ),
+    "scores of names": (lambda m: next_item_scores(m, [["手机", "耳机"]]), TypeError, "sessions"),
+    "attention of layer 5": (
+        lambda m: attention_on_chain_items(m, make_sessions(5), layer=5),
+        ValueError,
+        "layer（层）必须是 -2 到 1 之间的整数",
+    ),
+    # hit_rate: torch's "too many dimensions 'str'", NaN of an empty test set, NaN scores
+    "hit_rate of a string": (lambda m: hit_rate("abc", [1]), TypeError, "scores（打分）"),
+    "hit_rate of nothing": (
+        lambda m: hit_rate(torch.ones(len(ITEMS)), []),
+        ValueError,
+        "targets 是空的",
+    ),
+    "hit_rate nan scores": (
+        lambda m: hit_rate(torch.full((2, 5), float("nan")), [1, 2], k=1),
+        ValueError,
+        "scores（打分）含有 NaN",
+    ),
+    "hit_rate target 999": (
+        lambda m: hit_rate(torch.ones(2, 5), [999, 1], k=1),
+        ValueError,
+        "targets（真实的下一个物品）里的编号必须在 0 到 4 之间",
+    ),
+    "hit_rate float target": (
+        lambda m: hit_rate(torch.ones(2, 5), [1.5, 1], k=1),
+        TypeError,
+        "targets",
+    ),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", REC_BAD.values(), ids=REC_BAD.keys())
+def test_bad_input_is_refused_in_chinese(shipped, call, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call(shipped)
+    assert CHINESE.search(str(info.value)) and len(str(info.value)) < 300
+
+
+DATA_BAD = {
+    "10**9 users": (
+        lambda: make_sessions(10**9),
+        ValueError,
+        "num_users（用户数）必须是 1 到 100000 之间的整数",
+    ),
+    "p_chain a string": (lambda: make_sessions(10, p_chain="0.8"), ValueError, "p_chain"),
+    "seed negative": (lambda: make_sessions(10, seed=-1), ValueError, "seed"),
+    "session_len 10**9": (lambda: make_sessions(1, session_len=10**9), ValueError, "session_len"),
+    "split one user": (lambda: split_users(make_sessions(1)), ValueError, "训练用户一个也不剩"),
+    "split fraction 2": (
+        lambda: split_users(make_sessions(5), test_fraction=2),
+        ValueError,
+        "(0, 1)",
+    ),
+    "split fraction a string": (
+        lambda: split_users(make_sessions(5), test_fraction="0.2"),
+        ValueError,
+        "test_fraction",
+    ),
+    "model negative items": (lambda: SASRec(-1), ValueError, "num_items（物品数）必须是正整数"),
+    "model negative d_model": (lambda: SASRec(d_model=-2), ValueError, "d_model"),
+    "model huge": (lambda: SASRec(10**7, d_model=1000), ValueError, "模型的参数个数太大了"),
+    "train empty": (lambda: train_sasrec(np.zeros((0, 8), dtype=int)), ValueError, "会话的形状"),
+    "train item 999": (
+        lambda: train_sasrec(np.full((3, 8), 999)),
+        ValueError,
+        "sessions（会话表）",
+    ),
+    "train names": (lambda: train_sasrec([["手机", "耳机"]]), TypeError, "sessions（会话表）"),
+    "train float ids": (lambda: train_sasrec(np.ones((3, 8))), TypeError, "sessions（会话表）"),
+    "train 10**9 epochs": (
+        lambda: train_sasrec(make_sessions(10), epochs=10**9),
+        ValueError,
+        "epochs（训练轮数）必须是 1 到 500 之间的整数",
+    ),
+    "train ragged": (lambda: check_sessions([[1, 2], [1]]), ValueError, "形状整齐"),
+    "share of names": (lambda: chain_next_share([["a", "b"]]), TypeError, "sessions"),
+    "popularity negative id": (lambda: popularity_scores(np.array([[-1, 2]])), ValueError, "-1"),
+    "popularity float ids": (lambda: popularity_scores(np.array([[1.5, 2]])), TypeError, "整数"),
+    "zipf nan": (lambda: everyday_popularity(float("nan")), ValueError, "exponent（指数）"),
+    "zipf overflow": (lambda: everyday_popularity(-1e5), ValueError, "溢出"),
+    "a page of unknown names": (
+        lambda: parse_items("x" * 100_000),
+        ValueError,
+        "不认识的物品：“xxxxxxxxxxxx…（共 100000 个字符）”",
+    ),
+    "many unknown names": (
+        lambda: parse_items("，".join(f"w{i}" for i in range(10_000))),
+        ValueError,
+        "不认识的物品：“w0”、“w1”、“w2”等 10000 个",
+    ),
+    "diverging": (
+        lambda: train_sasrec(make_sessions(50), epochs=2, d_model=8, lr=1e30),
+        ValueError,
+        "训练发散了",
+    ),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", DATA_BAD.values(), ids=DATA_BAD.keys())
+def test_bad_data_and_settings_are_refused_in_chinese(call, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call()
+    assert CHINESE.search(str(info.value)) and len(str(info.value)) < 300
+
+
+def test_sessions_may_be_lists_arrays_or_tensors(shipped):
+    session = [ITEM_ID["手机"], ITEM_ID["纸巾"]]
+    a = recommend(shipped, session)
+    assert recommend(shipped, torch.tensor(session)).top_items == a.top_items
+    assert recommend(shipped, np.array(session, dtype=np.int32)).top_items == a.top_items
+    assert chain_next(np.array(session)) == chain_next(session) == ITEM_ID["手机壳"]

@@ -115,3 +115,15 @@ def test_appendix_states_the_recorded_results():
     assert f"HR@10 = {results['sasrec']['hr_at_10']:.4f}" in page
     vit = results["vit"]
     assert f"分错 {vit['test_wrong']} 张（{100 * vit['test_accuracy']:.2f}%）" in page
+
+
+def test_a_long_name_and_a_bad_dtype_are_refused_in_chinese():
+    with pytest.raises(ValueError, match="（共 100002 个字符） 的参考模型") as info:
+        load_reference("x" * 100_000)
+    assert len(str(info.value)) < 200  # the name is cut short, not repeated in full
+    for dtype in ("float64", torch.int64, None):
+        with pytest.raises(TypeError, match="dtype 必须是 torch 的浮点类型"):
+            load_reference("sasrec", dtype=dtype)
+    with pytest.raises(ValueError, match="没有名为 None 的参考模型"):
+        reference_info(None)
+    assert load_reference("sasrec", dtype=torch.float32).item_embed.weight.dtype == torch.float32

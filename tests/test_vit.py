@@ -9,22 +9,33 @@ function and the chapter's claims (position encoding is needed; CLS attention su
 
 from __future__ import annotations
 
+import math
+import re
+import time
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from utils.models.reference import load_reference
 from utils.models.vit import (
+    NUM_DIGITS,
     PatchEmbedding,
     PatchLinearEmbedding,
     ViT,
+    accuracy,
     cls_attention,
     confusion_matrix,
     count_parameters,
     drop_patches,
     load_digits_split,
+    nearest_neighbour_predict,
+    neighbour_similarity,
     patchify,
     position_similarity,
+    predict,
     random_shift,
     shuffle_patches,
     trace,
@@ -456,8 +467,14 @@ def test_train_vit_with_exercise_8s_big_patches():
 VIT_BAD_CALLS = {
     "patch size bool": (lambda: patchify(torch.zeros(1, 1, 8, 8), True), "patch_size（块的边长）"),
     "embedding channels 0": (lambda: PatchEmbedding(0, 2, 8), "in_channels 必须是正整数"),
-    "image size float": (lambda: ViT(image_size=8.0), "image_size（图像边长）必须是正整数"),
-    "num classes 1": (lambda: ViT(num_classes=1), "num_classes（类别数）必须是不小于 2 的整数"),
+    "image size float": (
+        lambda: ViT(image_size=8.0),
+        "image_size（图像边长）必须是 1 到 1024 之间的整数",
+    ),
+    "num classes 1": (
+        lambda: ViT(num_classes=1),
+        "num_classes（类别数）必须是 2 到 100000 之间的整数",
+    ),
     "patch keep too big": (
         lambda: ViT(patch_keep=17),
         "patch_keep（训练时保留的块数）必须是 1 到 16 之间的整数，实际是 17",
@@ -468,7 +485,7 @@ VIT_BAD_CALLS = {
     ),
     "shift negative": (
         lambda: random_shift(torch.zeros(1, 1, 8, 8), -1),
-        "max_shift（最大平移）必须是不小于 0 的整数",
+        "max_shift（最大平移）必须是 0 到 8 之间的整数",
     ),
     "train lr negative": (lambda: train_vit(lr=-1), "lr（学习率）必须是有限的正数，实际是 -1"),
     "train lr nan": (lambda: train_vit(lr=float("nan")), "lr（学习率）必须是有限的正数"),
@@ -511,3 +528,241 @@ def test_position_similarity_with_one_zero_row_is_rejected():
     pos[5] = 0.0
     with pytest.raises(ValueError, match="零向量"):
         position_similarity(pos)
+
+
+# --- bad input: every class of failure of the sweep in issue 16 -------------------------------
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_reference("vit")  # float64
+
+
+@pytest.fixture(scope="module")
+def pixels():
+    """Two 8×8 images with integer pixels 0..16, as in scikit-learn's digits."""
+    return torch.randint(0, 17, (2, 1, 8, 8), generator=torch.Generator().manual_seed(0))
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.uint8, torch.float32, torch.float64])
+def test_any_pixel_type_goes_through_the_model(shipped, pixels, dtype):
+    # integer or float64 images used to stop in torch ("Input type … and bias type … should
+    # be the same"); every entry point computes in the model's own type
+    x = pixels.to(dtype)
+    exact = pixels.double()
+    assert torch.equal(predict(shipped, x), predict(shipped, exact))
+    assert torch.equal(cls_attention(shipped, x), cls_attention(shipped, exact))
+    t = trace(shipped, x[0])
+    assert t.image.is_floating_point() and t.patches.is_floating_point()  # "都是 float"
+    assert torch.equal(t.probs, trace(shipped, exact[0]).probs)
+    assert accuracy(shipped, x, torch.tensor([0, 1])) in (0.0, 0.5, 1.0)
+    linear = PatchLinearEmbedding(1, 2, 4)
+    torch.testing.assert_close(linear(x), linear(pixels.float()))
+    assert random_shift(x, 1).dtype == dtype
+    assert torch.equal(shuffle_patches(x, 2, list(range(16))[::-1]).sum(), x.sum())
+
+
+def _random_shift_before_issue_16(images, max_shift, prob, generator):
+    """The loop over all (2m + 1)² shifts that random_shift used before: the reference."""
+    batch, _, height, width = images.shape
+    m = max_shift
+    padded = F.pad(images, (m, m, m, m))
+    shifts = torch.randint(-m, m + 1, (2, batch), generator=generator)
+    if prob < 1.0:
+        shifts = shifts * (torch.rand(batch, generator=generator) < prob)
+    out = torch.empty_like(images)
+    for dy in range(-m, m + 1):
+        for dx in range(-m, m + 1):
+            sel = (shifts[0] == dy) & (shifts[1] == dx)
+            out[sel] = padded[sel, :, m - dy : m - dy + height, m - dx : m - dx + width]
+    return out
+
+
+@pytest.mark.parametrize("max_shift, prob", [(1, 1.0), (1, 0.5), (3, 0.7), (8, 1.0)])
+def test_random_shift_gives_the_same_images_as_before(max_shift, prob):
+    # only the shifts that were drawn are visited now: same random draws, same images
+    x = torch.rand(300, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    new = random_shift(x, max_shift, prob=prob, generator=torch.Generator().manual_seed(2))
+    old = _random_shift_before_issue_16(x, max_shift, prob, torch.Generator().manual_seed(2))
+    assert torch.equal(new, old)
+
+
+def test_a_huge_shift_is_refused_at_once():
+    # the work grew with the square of the shift: max_shift=1000 ran for minutes
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="max_shift（最大平移）必须是 0 到 8 之间的整数"):
+        random_shift(torch.zeros(4, 1, 8, 8), 1000)
+    assert time.perf_counter() - start < 0.5
+
+
+def _image(value):
+    x = torch.rand(2, 1, 8, 8, dtype=torch.float64)
+    x[1, 0, 3, 3] = value
+    return x
+
+
+VIT_MODEL_BAD = {
+    "nan pixel": (
+        lambda m: predict(m, _image(float("nan"))),
+        ValueError,
+        "images（图像）含有 NaN",
+    ),
+    "inf pixel": (lambda m: cls_attention(m, _image(float("inf"))), ValueError, "images（图像）"),
+    "nan image traced": (lambda m: trace(m, _image(float("nan"))[1]), ValueError, "images（图像）"),
+    "bool pixels": (
+        lambda m: predict(m, torch.ones(1, 1, 8, 8, dtype=torch.bool)),
+        TypeError,
+        "像素",
+    ),
+    "no image": (lambda m: predict(m, torch.zeros(0, 1, 8, 8)), ValueError, "images（图像）是空的"),
+    "numpy images": (lambda m: predict(m, np.zeros((2, 1, 8, 8))), ValueError, "torch.Tensor"),
+    "batch_size 0": (
+        lambda m: predict(m, torch.zeros(2, 1, 8, 8), batch_size=0),
+        ValueError,
+        "batch_size（批大小）必须是正整数",
+    ),
+    "predict not a model": (lambda m: predict("vit", torch.zeros(1, 1, 8, 8)), TypeError, "model"),
+    "three labels for two images": (
+        lambda m: accuracy(m, torch.zeros(2, 1, 8, 8), torch.tensor([1, 2, 3])),
+        ValueError,
+        "labels 有 3 个，图有 2 张",
+    ),
+    "one label for two images": (
+        lambda m: accuracy(m, torch.zeros(2, 1, 8, 8), torch.tensor(1)),
+        ValueError,
+        "labels（标签）应是 1 维的编号",
+    ),
+    "label 10": (
+        lambda m: accuracy(m, torch.zeros(2, 1, 8, 8), torch.tensor([1, 10])),
+        ValueError,
+        "labels（标签）里的类别必须在 0 到 9 之间",
+    ),
+    "cls_attention of None": (lambda m: cls_attention(m, None), ValueError, "torch.Tensor"),
+    "cls_attention not a ViT": (
+        lambda m: cls_attention(nn.Linear(2, 2), torch.zeros(1, 1, 8, 8)),
+        TypeError,
+        "model 必须是 ViT",
+    ),
+    "trace numpy": (lambda m: trace(m, np.zeros((1, 8, 8))), ValueError, "image 的形状"),
+    "trace without a model": (lambda m: trace(None, torch.zeros(1, 8, 8)), TypeError, "ViT"),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", VIT_MODEL_BAD.values(), ids=VIT_MODEL_BAD.keys())
+def test_bad_images_are_refused_in_chinese(shipped, call, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call(shipped)
+    assert CHINESE.search(str(info.value)) and len(str(info.value)) < 300
+
+
+IMG = torch.zeros(2, 1, 8, 8)
+
+VIT_OTHER_BAD = {
+    "shift prob a string": (lambda: random_shift(IMG, 1, prob="0.5"), ValueError, "prob"),
+    "shift bool images": (lambda: random_shift(IMG.bool(), 1), TypeError, "像素"),
+    "float perm": (
+        lambda: shuffle_patches(IMG, 2, [float(i) for i in range(16)]),
+        TypeError,
+        "perm（块的新顺序）必须是整数编号",
+    ),
+    "string perm": (lambda: shuffle_patches(IMG, 2, "0123"), TypeError, "perm"),
+    "2-D perm": (lambda: shuffle_patches(IMG, 2, [[0, 1]]), ValueError, "1 维"),
+    "perm with a repeat": (lambda: shuffle_patches(IMG, 2, [0] * 16), ValueError, "排列"),
+    "unpatchify wrong count": (
+        lambda: unpatchify(torch.zeros(1, 5, 4), 2, 1, 8),
+        ValueError,
+        "与 patch_size=2、channels=1、height=8 不符",
+    ),
+    "unpatchify patch 0": (
+        lambda: unpatchify(torch.zeros(1, 16, 4), 0, 1, 8),
+        ValueError,
+        "正整数",
+    ),
+    "ViT negative d_model": (lambda: ViT(d_model=-1), ValueError, "d_model 必须是正整数"),
+    "ViT negative layers": (lambda: ViT(num_layers=-1), ValueError, "num_layers（层数）"),
+    "ViT negative channels": (lambda: ViT(in_channels=-1), ValueError, "in_channels"),
+    "ViT nan init": (lambda: ViT(pos_init_std=float("nan")), ValueError, "pos_init_std"),
+    "ViT too many patches": (
+        lambda: ViT(image_size=1024, patch_size=1),
+        ValueError,
+        "块太多了",
+    ),
+    "linear negative channels": (lambda: PatchLinearEmbedding(-1, 2, 4), ValueError, "in_channels"),
+    "confusion float classes": (lambda: confusion_matrix([1.5], [1]), TypeError, "y_true"),
+    "confusion strings": (lambda: confusion_matrix("ab", "ab"), TypeError, "y_true"),
+    "confusion 0 classes": (
+        lambda: confusion_matrix([0], [0], num_classes=0),
+        ValueError,
+        "num_classes",
+    ),
+    "similarity nan": (
+        lambda: position_similarity(torch.full((5, 4), float("nan"))),
+        ValueError,
+        "pos（位置向量）含有 NaN",
+    ),
+    "similarity overflow": (
+        lambda: position_similarity(torch.full((5, 4), 1e300, dtype=torch.float64)),
+        ValueError,
+        "溢出",
+    ),
+    "neighbours grid 1": (lambda: neighbour_similarity(torch.ones(1, 1), 1), ValueError, "grid"),
+    "neighbours grid a string": (
+        lambda: neighbour_similarity(torch.ones(1, 1), "2"),
+        ValueError,
+        "grid",
+    ),
+    "parameter count negative": (
+        lambda: vit_parameter_count(
+            image_size=-8,
+            patch_size=2,
+            in_channels=1,
+            d_model=4,
+            num_layers=1,
+            d_ff=4,
+            num_classes=2,
+        ),  # fmt: skip
+        ValueError,
+        "image_size（图像边长）必须是正整数",
+    ),
+    "split of 2 test images": (
+        lambda: load_digits_split(test_size=0.001),
+        ValueError,
+        "至少有 10 张",
+    ),
+    "split seed 2**40": (lambda: load_digits_split(seed=2**40), ValueError, "2**32"),
+    "train unknown setting": (lambda: train_vit(epochz=3), ValueError, "未知的参数：'epochz'"),
+    "train warmup 2": (lambda: train_vit(warmup=2.0), ValueError, "warmup"),
+    "train label smoothing 2": (
+        lambda: train_vit(label_smoothing=2.0),
+        ValueError,
+        "label_smoothing",
+    ),
+    "train 10**9 epochs": (lambda: train_vit(epochs=10**9), ValueError, "epochs 必须是 1 到 1000"),
+    "train split a number": (lambda: train_vit(5), TypeError, "DigitsSplit"),
+    "train shift 100": (lambda: train_vit(max_shift=100), ValueError, "max_shift"),
+    "1-nn of a number": (lambda: nearest_neighbour_predict(5), TypeError, "DigitsSplit"),
+    "count a number": (lambda: count_parameters(5), TypeError, "Module"),
+    "drop with a list generator": (
+        lambda: drop_patches(torch.zeros(1, 5, 4), 2, generator=[1]),
+        TypeError,
+        "generator",
+    ),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", VIT_OTHER_BAD.values(), ids=VIT_OTHER_BAD.keys())
+def test_bad_settings_are_refused_in_chinese(call, error, fragment):
+    threads = torch.get_num_threads()
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call()
+    assert CHINESE.search(str(info.value)) and len(str(info.value)) < 300
+    assert torch.get_num_threads() == threads
+
+
+def test_the_split_checks_its_sizes_before_loading_the_data():
+    from sklearn.datasets import load_digits
+
+    assert len(load_digits().target) == NUM_DIGITS  # what the check counts with
+    assert len(load_digits_split(test_size=0.01).y_test) == math.ceil(0.01 * NUM_DIGITS) == 18

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from utils.models.corpus import load_sentences
+from utils.models.reference import load_reference
 from utils.models.word2vec import (
     WORD_GROUPS,
     SkipGramNS,
@@ -36,7 +38,7 @@ def test_vocab_order_and_lookup():
     assert v.words == ["喜欢", "我", "猫", "苹果", "香蕉"]  # by count, then by word
     assert v.counts == [2, 2, 1, 1, 1]
     assert v.id_of(" 猫 ") == 2 and "猫" in v and len(v) == 5
-    with pytest.raises(KeyError, match="不在词表里"):
+    with pytest.raises(ValueError, match="不在词表里"):
         v.id_of("老虎")
     with pytest.raises(ValueError, match="不能为空"):
         v.id_of("  ")
@@ -172,7 +174,7 @@ def test_nearest_neighbours_against_torch(trained):
     top = torch.topk(sims, 5)
     assert [n for n, _ in res] == [trained.vocab.words[i] for i in top.indices]
     np.testing.assert_allclose([s for _, s in res], top.values.numpy(), rtol=0, atol=1e-12)
-    with pytest.raises(KeyError, match="不在词表里"):
+    with pytest.raises(ValueError, match="不在词表里"):
         nearest_neighbours(trained.vectors, trained.vocab, "火星人")
     with pytest.raises(ValueError, match="k（近邻个数）"):
         nearest_neighbours(trained.vectors, trained.vocab, "猫", k=0)
@@ -204,3 +206,127 @@ def test_pca_2d_shape_and_variance(trained):
     assert pts.shape == (len(trained.vocab), 2)
     np.testing.assert_allclose(pts.mean(axis=0), 0, atol=1e-12)
     assert pts[:, 0].var() >= pts[:, 1].var()
+
+
+# --- bad input: every class of failure of the sweep in issue 16 -------------------------------
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The shipped word2vec vectors (float64) and the corpus vocabulary."""
+    vectors = load_reference("word2vec").in_embed.weight.detach().numpy().copy()
+    return vectors, build_vocab(load_sentences())
+
+
+def _with(vectors, row, value):
+    out = vectors.copy()
+    out[row] = value
+    return out
+
+
+W2V_BAD = {
+    # a NaN row used to drop silently out of the ranking; now it is refused
+    "nan row": (
+        lambda v, voc: nearest_neighbours(_with(v, 3, np.nan), voc, "苹果"),
+        ValueError,
+        "vectors（词向量）含有 NaN",
+    ),
+    "inf row": (
+        lambda v, voc: nearest_neighbours(_with(v, 7, np.inf), voc, "苹果"),
+        ValueError,
+        "NaN 或无穷大",
+    ),
+    "length overflows": (
+        lambda v, voc: nearest_neighbours(v * 1e300, voc, "苹果"),
+        ValueError,
+        "溢出",
+    ),
+    "k larger than the vocabulary": (
+        lambda v, voc: nearest_neighbours(v, voc, "苹果", k=10**6),
+        ValueError,
+        "k（近邻个数）必须是 1 到 229 之间的整数",
+    ),
+    "one row": (lambda v, voc: nearest_neighbours(v[0], voc, "苹果"), ValueError, "二维"),
+    "strings": (lambda v, voc: nearest_neighbours([["a"]], voc, "苹果"), ValueError, "数字"),
+    "vocab a list": (lambda v, voc: nearest_neighbours(v, ["苹果"], "苹果"), TypeError, "Vocab"),
+    "word a number": (lambda v, voc: nearest_neighbours(v, voc, 5), TypeError, "词必须是字符串"),
+    "word of 100000 characters": (
+        lambda v, voc: nearest_neighbours(v, voc, "猫" * 100_000),
+        ValueError,
+        "（共 100000 个字符）”不在词表里",
+    ),
+    "group empty": (
+        lambda v, voc: group_similarity(v, voc, {"水果": ["苹果", "香蕉"], "空": []}),
+        ValueError,
+        "词组 “空” 应是非空的词列表",
+    ),
+    "groups a list": (
+        lambda v, voc: group_similarity(v, voc, [["苹果"], ["猫"]]),
+        TypeError,
+        "groups（词组）必须是 dict",
+    ),
+    "groups with a nan vector": (
+        lambda v, voc: group_similarity(_with(v, voc.index["猫"], np.nan), voc, WORD_GROUPS),
+        ValueError,
+        "NaN",
+    ),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", W2V_BAD.values(), ids=W2V_BAD.keys())
+def test_bad_vectors_and_words_are_refused_in_chinese(shipped, call, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call(*shipped)
+    assert CHINESE.search(str(info.value)) and len(str(info.value)) < 300
+
+
+TRAIN_BAD = {
+    "model negative vocabulary": (lambda: SkipGramNS(-1, 4), ValueError, "vocab_size（词表大小）"),
+    "model huge": (lambda: SkipGramNS(10**7, 10**5), ValueError, "模型的参数个数太大了"),
+    "10**9 epochs": (
+        lambda: train_word2vec(TOY, epochs=10**9),
+        ValueError,
+        "epochs（训练轮数）必须是 1 到 1000 之间的整数",
+    ),
+    "10**9 negatives": (
+        lambda: train_word2vec(TOY, num_negatives=10**9),
+        ValueError,
+        "num_negatives（负样本个数）必须是 1 到 100 之间的整数",
+    ),
+    "seed negative": (lambda: train_word2vec(TOY, seed=-1), ValueError, "seed 必须是不小于 0"),
+    "seed string": (lambda: train_word2vec(TOY, seed="0"), ValueError, "seed"),
+    "power nan": (
+        lambda: negative_distribution(build_vocab(TOY), float("nan")),
+        ValueError,
+        "power（次数的幂）必须是有限的数",
+    ),
+    "power overflows": (
+        lambda: negative_distribution(build_vocab(TOY * 2), 1e5),
+        ValueError,
+        "溢出",
+    ),
+    "pairs without a vocabulary": (lambda: skipgram_pairs(TOY, None), TypeError, "Vocab"),
+    "a long sentence with one bad word": (
+        lambda: build_vocab([["我"] * 50_000 + [""]]),
+        ValueError,
+        "第 1 句里有不是字符串或为空的词：''",
+    ),
+    "diverging": (lambda: train_word2vec(TOY * 5, lr=1e300), ValueError, "训练发散了"),
+}
+
+
+@pytest.mark.parametrize("call, error, fragment", TRAIN_BAD.values(), ids=TRAIN_BAD.keys())
+def test_bad_training_settings_are_refused_in_chinese(call, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)) as info:
+        call()
+    assert CHINESE.search(str(info.value)) and len(str(info.value)) < 300
+
+
+def test_id_of_raises_value_and_type_errors_only():
+    v = build_vocab(TOY)
+    with pytest.raises(TypeError, match="词必须是字符串"):
+        v.id_of(None)
+    with pytest.raises(ValueError, match="“老虎”不在词表里"):
+        v.id_of("老虎")

@@ -18,7 +18,19 @@ import torch
 from torch import nn
 
 from .._threads import torch_threads
-from .._validate import as_matrix, check_int
+from .._validate import (
+    MAX_ELEMENTS,
+    MAX_OPERATIONS,
+    as_array,
+    as_matrix,
+    as_values,
+    check_budget,
+    check_int,
+    check_number,
+    check_positive,
+    check_seed,
+    short_repr,
+)
 from ..models.vit import patchify
 
 # ---------------------------------------------------------------- one-hot
@@ -30,22 +42,32 @@ def one_hot_encode(tokens, vocab=None) -> tuple[list[str], np.ndarray, np.ndarra
     ``tokens``: 字符串（逐字切开）或词的列表；``vocab``: 词表（默认按首次出现的顺序）。
     返回 (vocab, ids, one_hot)，one_hot 形状 (seq_len, vocab_size)，第 t 行只有第 ids[t] 位是 1。
     """
-    if isinstance(tokens, str):
-        tokens = list(tokens)
-    tokens = list(tokens) if tokens is not None else []
+    if tokens is None or (isinstance(tokens, str) and not tokens):
+        raise ValueError("tokens（要编码的字或词）不能为空，例如 '我从哪里来'")
+    tokens = as_values(
+        "tokens（要编码的字或词）", list(tokens) if isinstance(tokens, str) else tokens
+    )
     if not tokens:
         raise ValueError("tokens（要编码的字或词）不能为空，例如 '我从哪里来'")
-    if not all(isinstance(t, str) and t for t in tokens):
-        raise ValueError(f"tokens 里每一项都必须是非空字符串，实际是 {tokens!r}")
+    bad = [t for t in tokens if not (isinstance(t, str) and t)]
+    if bad:
+        raise ValueError(f"tokens 里每一项都必须是非空字符串，实际有 {short_repr(bad[0])}")
     if vocab is None:
         vocab = list(dict.fromkeys(tokens))
-    vocab = list(vocab)
+    vocab = as_values("vocab（词表）", list(vocab) if isinstance(vocab, str) else vocab)
+    if not all(isinstance(w, str) for w in vocab):
+        raise ValueError(f"vocab（词表）里每一项都必须是字符串，实际是 {short_repr(vocab)}")
     if len(set(vocab)) != len(vocab):
         raise ValueError("vocab（词表）里有重复的词")
+    check_budget(
+        "seq_len × vocab_size（one-hot 矩阵的大小）", len(tokens) * len(vocab), MAX_ELEMENTS
+    )
     index = {w: i for i, w in enumerate(vocab)}
-    missing = [t for t in tokens if t not in index]
+    missing = list(dict.fromkeys(t for t in tokens if t not in index))
     if missing:
-        raise ValueError(f"这些字/词不在词表里：{'、'.join(dict.fromkeys(missing))}")
+        shown = "、".join(t if len(t) <= 10 else t[:10] + "…" for t in missing[:10])
+        more = f"等 {len(missing)} 个" if len(missing) > 10 else ""
+        raise ValueError(f"这些字/词不在词表里：{shown}{more}")
     ids = np.array([index[t] for t in tokens], dtype=np.int64)  # (seq_len,)
     one_hot = np.zeros((len(tokens), len(vocab)))  # (seq_len, vocab_size)
     one_hot[np.arange(len(tokens)), ids] = 1.0
@@ -72,10 +94,15 @@ def memory_rows(vocab_sizes, seq_len: int = 100, d_model: int = 64, seed: int = 
     """
     seq_len = check_int("seq_len（序列长度）", seq_len)
     d_model = check_int("d_model（向量维度）", d_model)
-    sizes = [check_int("vocab_size（词表大小）", v, 2) for v in vocab_sizes]
+    sizes = [
+        check_int("vocab_size（词表大小）", v, 2)
+        for v in as_values("vocab_sizes（词表大小列表）", vocab_sizes, limit=100)
+    ]
     if not sizes:
         raise ValueError("vocab_sizes（词表大小列表）不能为空")
-    gen = torch.Generator().manual_seed(seed)
+    check_budget("seq_len × vocab_size（one-hot 矩阵的大小）", seq_len * max(sizes), MAX_ELEMENTS)
+    check_budget("vocab_size × d_model（嵌入表的大小）", max(sizes) * d_model, MAX_ELEMENTS)
+    gen = torch.Generator().manual_seed(check_seed(seed))
     rows = []
     for vocab_size in sizes:
         ids = torch.randint(vocab_size, (seq_len,), generator=gen)  # (seq_len,)
@@ -101,10 +128,13 @@ def first_layer_params(vocab_size: int, hidden: int, context: int, d_model: int)
     * one-hot 直接进全连接层：Linear(context·vocab_size → hidden)
     * 先嵌入再进全连接层：Embedding(vocab_size, d_model) + Linear(context·d_model → hidden)
     """
-    vocab_size = check_int("vocab_size（词表大小）", vocab_size, 2)
-    hidden = check_int("hidden（隐藏层大小）", hidden)
-    context = check_int("context（上下文长度）", context)
-    d_model = check_int("d_model（向量维度）", d_model)
+    # only counted (no memory is used), but the counts must fit in a 64-bit integer
+    vocab_size = check_int("vocab_size（词表大小）", vocab_size, 2, maximum=10**9)
+    hidden = check_int("hidden（隐藏层大小）", hidden, maximum=10**9)
+    context = check_int("context（上下文长度）", context, maximum=10**9)
+    d_model = check_int("d_model（向量维度）", d_model, maximum=10**9)
+    check_budget("context × vocab_size × hidden（参数个数）", context * vocab_size * hidden, 10**18)
+    check_budget("context × d_model × hidden（参数个数）", context * d_model * hidden, 10**18)
     with torch.device("meta"):  # count parameters without allocating them
         direct = nn.Linear(context * vocab_size, hidden)
         embed = nn.Embedding(vocab_size, d_model)
@@ -132,9 +162,22 @@ def lookup_vs_matmul(ids, weight) -> LookupComparison:
     """one-hot 矩阵乘以 W，与直接按编号取出 W 的行，以及 ``nn.Embedding``，三种算法对比。"""
     w = torch.as_tensor(as_matrix("W（嵌入矩阵）", weight))  # (vocab_size, d_model)
     vocab_size, d_model = w.shape
-    ids = torch.as_tensor(np.asarray(ids))
-    if ids.ndim != 1 or ids.numel() == 0 or ids.dtype not in (torch.int64, torch.int32):
+    if ids is None or isinstance(ids, (str, bytes)):
+        raise ValueError(f"ids（编号）必须是非空的一维整数序列，实际是 {type(ids).__name__}")
+    try:
+        ids = torch.as_tensor(np.asarray(ids))
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"ids（编号）必须是非空的一维整数序列，实际是 {short_repr(ids)}") from None
+    integer = not (ids.is_floating_point() or ids.is_complex() or ids.dtype == torch.bool)
+    if ids.ndim != 1 or ids.numel() == 0 or not integer:
         raise ValueError("ids（编号）必须是非空的一维整数序列")
+    seq_len = ids.numel()
+    check_budget("seq_len × vocab_size（one-hot 矩阵的大小）", seq_len * vocab_size, MAX_ELEMENTS)
+    check_budget(
+        "seq_len × vocab_size × d_model（矩阵乘法的乘法次数）",
+        seq_len * vocab_size * d_model,
+        MAX_OPERATIONS,
+    )
     if int(ids.min()) < 0 or int(ids.max()) >= vocab_size:
         raise ValueError(f"ids（编号）必须在 0 到 {vocab_size - 1} 之间（W 有 {vocab_size} 行）")
     ids = ids.long()
@@ -170,11 +213,19 @@ def image_patches(image, patch: int) -> np.ndarray:
 def leave_one_out_1nn(features, labels) -> float:
     """留一法最近邻准确率：每个样本的（欧氏距离）最近邻与它同类的比例。"""
     x = as_matrix("features（特征）", features)
+    if x.shape[0] < 2:
+        raise ValueError(
+            f"features 至少要有 2 个样本（每个样本要和别的样本比），实际有 {x.shape[0]} 个"
+        )
+    check_budget("样本数²（两两距离的个数）", x.shape[0] ** 2, MAX_ELEMENTS)
     y = np.asarray(labels)
     if y.shape != (x.shape[0],):
         raise ValueError(f"labels 应有 {x.shape[0]} 个，实际形状 {y.shape}")
-    sq = (x**2).sum(1)
-    d2 = sq[:, None] + sq[None, :] - 2 * x @ x.T  # (n, n)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sq = (x**2).sum(1)
+        d2 = sq[:, None] + sq[None, :] - 2 * x @ x.T  # (n, n)
+    if not np.isfinite(d2).all():
+        raise ValueError("features（特征）里的数太大：距离的平方溢出成了无穷大，请先把特征缩小")
     np.fill_diagonal(d2, np.inf)
     return float((y[d2.argmin(axis=1)] == y).mean())
 
@@ -198,7 +249,7 @@ def factorise_ratings(
     U 的每一行就是一个用户的嵌入（user embedding），V 的每一行是一个物品的嵌入。
     minimise  Σ_{(u,i) 已知} (R_ui − U_u·V_i)² / n  +  l2 (|U|² + |V|²) / n
     """
-    r = np.asarray(ratings, dtype=np.float64)
+    r = as_array("ratings（评分矩阵）", ratings, what="矩阵")
     if r.ndim != 2 or min(r.shape) < 2:
         raise ValueError(f"ratings（评分矩阵）必须是至少 2×2 的矩阵，实际形状 {r.shape}")
     if np.isinf(r).any():
@@ -206,10 +257,24 @@ def factorise_ratings(
     known = ~np.isnan(r)
     if known.sum() < 2:
         raise ValueError("ratings 里已知的评分太少（至少要 2 个）")
-    rank = check_int("rank（嵌入维度）", rank)
-    steps = check_int("steps（迭代次数）", steps)
+    with np.errstate(over="ignore"):
+        if not np.isfinite((r[known] ** 2).sum()):  # the loss would overflow at once
+            raise ValueError("ratings 里的数太大：评分的平方和溢出成了无穷大，请把评分缩小")
+    check_budget("评分矩阵的大小", r.size, MAX_ELEMENTS)
+    rank = check_int("rank（嵌入维度）", rank, maximum=1000)
+    steps = check_int("steps（迭代次数）", steps, maximum=100_000)
+    check_budget("steps × 评分矩阵的大小 × rank（乘法次数）", steps * r.size * rank, MAX_OPERATIONS)
+    lr = check_positive("lr（学习率）", lr)
+    l2 = check_number("l2（正则化系数）", l2, 0.0)
+    seed = check_seed(seed)
     with torch_threads(1):
-        return _factorise(r, known, rank, steps, lr, l2, seed)
+        result = _factorise(r, known, rank, steps, lr, l2, seed)
+    if not (np.isfinite(result.predicted).all() and np.isfinite(result.rmse)):
+        raise ValueError(
+            "矩阵分解的结果里出现了 NaN 或无穷大（inf）：评分太大（平方溢出）或训练发散了。"
+            "请把评分缩小到常见的范围（例如 1 到 5），或把 lr（学习率）调小"
+        )
+    return result
 
 
 def _factorise(r, known, rank, steps, lr, l2, seed) -> Factorisation:

@@ -19,8 +19,33 @@ import torch
 from torch import nn
 
 from .._threads import torch_threads
-from .._validate import check_int
+from .._validate import (
+    MAX_ELEMENTS,
+    MAX_OPERATIONS,
+    as_values,
+    check_budget,
+    check_float_tensor,
+    check_int,
+    check_parameter_count,
+    check_seed,
+    check_tensor,
+    short_repr,
+)
 from ..nn.attention import MultiHeadAttention
+
+MAX_SEQ_LEN = 4096  # a step-by-step RNN of 4096 steps, a 4096 × 4096 attention matrix
+
+
+def _check_work(batch: int, seq_len: int, d_model: int, runs: int = 1) -> None:
+    """The sizes a reader typed, multiplied: memory (the input, the attention weights) and
+    time (the attention's seq_len² · d_model multiply-adds), before anything is computed."""
+    check_budget("batch × seq_len × d_model（输入的大小）", batch * seq_len * d_model, MAX_ELEMENTS)
+    check_budget("batch × seq_len²（注意力权重的个数）", batch * seq_len**2, MAX_ELEMENTS)
+    check_budget(
+        "batch × seq_len × d_model × (seq_len + d_model) × 次数（乘法次数）",
+        batch * seq_len * d_model * (seq_len + d_model) * runs,
+        MAX_OPERATIONS,
+    )
 
 
 class StepRNN(nn.Module):
@@ -29,11 +54,17 @@ class StepRNN(nn.Module):
     def __init__(self, d_model: int):
         super().__init__()
         check_int("d_model", d_model)
+        check_parameter_count(2 * d_model * (d_model + 1))  # W, U and two biases
         self.cell = nn.RNNCell(d_model, d_model)  # W, U, b of width d_model
         self.d_model = d_model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (batch, seq_len, d_model) -> all hidden states (batch, seq_len, d_model)"""
+        check_float_tensor("x", x, self.cell.weight_ih.dtype)
+        if x.dim() != 3 or x.shape[-1] != self.d_model:
+            raise ValueError(
+                f"x 的形状应为 (batch, seq_len, {self.d_model})，实际是 {tuple(x.shape)}"
+            )
         batch, seq_len, _ = x.shape
         h = x.new_zeros(batch, self.d_model)  # h_0 = 0, (batch, d_model)
         states = []
@@ -62,6 +93,7 @@ def graph_depth(output: torch.Tensor) -> int:
     Each node of ``output.grad_fn``'s graph is one operation; the depth is the number of
     operations that must run one after another (a lower bound on sequential steps).
     """
+    check_tensor("output", output)
     if output.grad_fn is None:
         raise ValueError("output 没有计算图：输入需要 requires_grad=True")
     depth: dict = {}
@@ -81,11 +113,18 @@ def graph_depth(output: torch.Tensor) -> int:
 
 def dependency_depths(seq_lens, *, d_model: int = 16, batch: int = 2, seed: int = 0):
     """对每个 seq_len，RNN 与自注意力的计算图深度：[(seq_len, rnn_depth, attention_depth)]。"""
-    torch.manual_seed(seed)
+    seq_lens = as_values("seq_lens（要比较的序列长度）", seq_lens, limit=100)
+    if not seq_lens:
+        raise ValueError("seq_lens（要比较的序列长度）是空的：请至少给一个，例如 [8, 16]")
+    for seq_len in seq_lens:  # all of them before any work
+        check_int("seq_len", seq_len, maximum=MAX_SEQ_LEN)
+    check_int("batch", batch)
+    check_int("d_model", d_model)
+    _check_work(batch, max(seq_lens), d_model)
+    torch.manual_seed(check_seed(seed))
     rnn, attn = StepRNN(d_model), SelfAttentionLayer(d_model, num_heads=2)
     rows = []
     for seq_len in seq_lens:
-        check_int("seq_len", seq_len)
         x = torch.randn(batch, seq_len, d_model, requires_grad=True)
         rows.append((seq_len, graph_depth(rnn(x)), graph_depth(attn(x))))
     return rows
@@ -100,8 +139,9 @@ def flop_counts(seq_len: int, d_model: int, *, num_heads: int = 4) -> dict:
     """
     from torch.utils.flop_counter import FlopCounterMode
 
-    check_int("seq_len", seq_len)
+    check_int("seq_len", seq_len, maximum=MAX_SEQ_LEN)
     check_int("d_model", d_model)
+    _check_work(1, seq_len, d_model)
     x = torch.zeros(1, seq_len, d_model)  # (batch=1, seq_len, d_model)
     counts = {}
     for name, layer in (
@@ -143,9 +183,10 @@ def time_rnn_vs_attention(
     they are not reproducible.
     """
     for name, v in (("seq_len", seq_len), ("d_model", d_model), ("batch", batch)):
-        check_int(name, v)
-    check_int("repeats", repeats)
-    torch.manual_seed(seed)
+        check_int(name, v, maximum=MAX_SEQ_LEN if name == "seq_len" else None)
+    check_int("repeats", repeats, maximum=100)
+    _check_work(batch, seq_len, d_model, repeats + 1)
+    torch.manual_seed(check_seed(seed))
     x = torch.randn(batch, seq_len, d_model)  # (batch, seq_len, d_model)
     rnn, attn = StepRNN(d_model), SelfAttentionLayer(d_model, num_heads)
     with torch_threads(1):
@@ -155,5 +196,11 @@ def time_rnn_vs_attention(
 
 
 def speed_ratio(seq_len: int = 128, d_model: int = 64, **kwargs) -> float:
-    """RNN 用时 / 自注意力用时（供基准测试脚本调用）。"""
+    """RNN 用时 / 自注意力用时（供基准测试脚本调用）。``kwargs``: time_rnn_vs_attention 的参数。"""
+    unknown = sorted(set(kwargs) - {"batch", "num_heads", "repeats", "seed"})
+    if unknown:
+        raise ValueError(
+            f"未知的参数：{'、'.join(short_repr(k, 20) for k in unknown[:5])}；"
+            "可用的是 batch、num_heads、repeats、seed"
+        )
     return time_rnn_vs_attention(seq_len, d_model, **kwargs)["ratio"]

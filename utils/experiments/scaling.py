@@ -12,12 +12,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_int
+from .._validate import (
+    MAX_ELEMENTS,
+    as_array,
+    as_values,
+    check_budget,
+    check_finite,
+    check_int,
+    check_seed,
+)
 from ..nn.numpy_attention import softmax
+
+MAX_LAYERS = 10_000  # conv_output_depends_on: one convolution after another
 
 
 def _check_d_ks(d_k_values) -> list:
-    d_k_values = list(d_k_values)
+    d_k_values = as_values("d_k_values（要比较的 d_k）", d_k_values, limit=100)
+    if not d_k_values:
+        raise ValueError("d_k_values（要比较的 d_k）是空的：请至少给一个 d_k，例如 [4, 64]")
     for d_k in d_k_values:
         check_int("d_k（key/query 的维度）", d_k)
     return d_k_values
@@ -30,7 +42,8 @@ def dot_product_variance(d_k_values, *, n_samples: int = 10_000, seed: int = 0):
     """
     d_k_values = _check_d_ks(d_k_values)
     check_int("n_samples（样本数）", n_samples)
-    rng = np.random.default_rng(seed)
+    check_budget("n_samples × d_k（一次抽的随机数个数）", n_samples * max(d_k_values), MAX_ELEMENTS)
+    rng = np.random.default_rng(check_seed(seed))
     rows = []
     for d_k in d_k_values:
         q = rng.standard_normal((n_samples, d_k))
@@ -54,7 +67,11 @@ def softmax_jacobian_norm(p):
 
     p: (..., n), each row a probability vector. Returns (...,).
     """
-    p = np.asarray(p, dtype=np.float64)
+    p = as_array("p（softmax 的输出）", p)
+    if p.ndim == 0 or p.shape[-1] == 0:
+        raise ValueError(f"p（softmax 的输出）至少要是一行概率 (n,)，实际形状 {p.shape}")
+    check_finite("p（softmax 的输出）", p)
+    check_budget("p 的元素个数 × n（雅可比矩阵的大小）", p.size * p.shape[-1], MAX_ELEMENTS)
     eye = np.eye(p.shape[-1])
     jac = p[..., :, None] * eye - p[..., :, None] * p[..., None, :]  # (..., n, n)
     return np.linalg.norm(jac, axis=(-2, -1))
@@ -69,7 +86,12 @@ def softmax_saturation(d_k_values, *, n_keys: int = 8, n_samples: int = 2_000, s
     d_k_values = _check_d_ks(d_k_values)
     check_int("n_keys（key 的个数）", n_keys)
     check_int("n_samples（样本数）", n_samples)
-    rng = np.random.default_rng(seed)
+    check_budget(
+        "n_samples × n_keys × d_k（一次抽的随机数个数）",
+        n_samples * n_keys * max(max(d_k_values), n_keys),  # the keys, and the Jacobians
+        MAX_ELEMENTS,
+    )
+    rng = np.random.default_rng(check_seed(seed))
     rows = []
     for d_k in d_k_values:
         q = rng.standard_normal((n_samples, 1, d_k))
@@ -102,9 +124,10 @@ def conv_output_depends_on(
     import torch
     import torch.nn.functional as F
 
-    check_int("num_layers（卷积层数）", num_layers, 0)
-    check_int("seq_len（序列长度）", seq_len)
-    check_int("width（卷积核宽度）", width)
+    check_int("num_layers（卷积层数）", num_layers, 0, maximum=MAX_LAYERS)
+    check_int("seq_len（序列长度）", seq_len, maximum=MAX_ELEMENTS)
+    check_int("width（卷积核宽度）", width, maximum=2 * seq_len + 1)
+    check_budget("num_layers × seq_len × width（乘法次数）", num_layers * seq_len * width, 10**9)
     if width % 2 == 0:
         raise ValueError(f"width（卷积核宽度）必须是正奇数（两边各看一样多），实际是 {width}")
     in_pos = seq_len - 1 if in_pos is None else in_pos

@@ -26,12 +26,33 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._threads import torch_threads
-from .._validate import check_int, check_positive
+from .._validate import (
+    MAX_LAYERS,
+    as_ids,
+    check_bool,
+    check_finite,
+    check_instance,
+    check_int,
+    check_number,
+    check_parameter_count,
+    check_positive,
+    check_seed,
+    is_int,
+    short_repr,
+    training_guard,
+)
 from ..nn.attention import causal_mask
 from ..nn.positional_encoding import LearnedPositionalEmbedding
-from ..nn.transformer import Encoder, TokenEmbedding
+from ..nn.transformer import Encoder, TokenEmbedding, check_token_batch
 
 NEWLINE_SHOWN = "↵"  # how the sentence separator "\n" is displayed
+
+# Upper bounds for what a reader can type (the chapter: 250 steps of 32 windows of 24
+# characters, about 7 s; generation of 16 characters): a typo gets a message, not a hang.
+MAX_STEPS = 20_000
+MAX_BATCH = 4096
+MAX_LEN = 1024  # block_size / max_len: the context the model sees
+MAX_GENERATE = 1000  # characters generated in one call
 
 
 def show_char(c: str) -> str:
@@ -64,11 +85,15 @@ class CharVocab:
         bad = self.unknown(text)
         if bad:
             shown = "、".join(f"“{show_char(c)}”" for c in bad[:5])
-            raise ValueError(f"这些字符不在语料的字表里（共 {len(self)} 个字）：{shown}")
+            more = f"等 {len(bad)} 种字符" if len(bad) > 5 else ""
+            raise ValueError(f"这些字符不在语料的字表里（共 {len(self)} 个字）：{shown}{more}")
         return [self.stoi[c] for c in text]
 
     def decode(self, ids) -> str:
-        return "".join(self.chars[int(i)] for i in ids)
+        """编号 → 文本；编号必须在 0 到 len(vocab) - 1 之间（负数不会从末尾倒着取）。"""
+        return "".join(
+            self.chars[i] for i in as_ids("ids（字的编号）", ids, len(self), ndim=1).tolist()
+        )
 
 
 def split_sentences(text: str, *, held_out: float = 0.1, seed: int = 0) -> tuple[str, str]:
@@ -81,8 +106,10 @@ def split_sentences(text: str, *, held_out: float = 0.1, seed: int = 0) -> tuple
     their repeats, in corpus order. Otherwise a model with a long context could score well
     on the held-out text just by having memorised its sentences during training.
     """
-    if not 0.0 < held_out < 1.0:
-        raise ValueError(f"held_out（留出比例）必须在 0 和 1 之间，实际是 {held_out!r}")
+    if not isinstance(text, str):
+        raise TypeError(f"text（文本）必须是字符串，实际是 {type(text).__name__}")
+    check_number("held_out（留出比例）", held_out, 0.0, 1.0, low_open=True, high_open=True)
+    seed = check_seed(seed)
     sentences = [s for s in text.split("\n") if s]
     distinct = list(dict.fromkeys(sentences))  # first appearance order
     if len(distinct) < 2:
@@ -108,6 +135,7 @@ class CharLM(nn.Module):
         max_len: int = 32,
     ):
         super().__init__()
+        _check_sizes(vocab_size, d_model, num_heads, num_layers, d_ff, max_len)
         self.vocab_size, self.d_model, self.max_len = vocab_size, d_model, max_len
         self.embed = TokenEmbedding(vocab_size, d_model)
         self.pos = LearnedPositionalEmbedding(d_model, max_len)
@@ -118,11 +146,9 @@ class CharLM(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens (batch, seq_len) -> logits (batch, seq_len, vocab_size)"""
-        if tokens.dim() != 2:
-            raise ValueError(f"tokens 的形状应为 (batch, seq_len)，实际是 {tuple(tokens.shape)}")
+        hint = "（文字请先用 model.vocab.encode 变成编号）"
+        check_token_batch("tokens", tokens, self.max_len, hint=hint)
         batch, seq_len = tokens.shape
-        if seq_len > self.max_len:
-            raise ValueError(f"上下文长度 {seq_len} 超过了模型的 max_len={self.max_len}")
         x = self.pos(self.embed(tokens))  # (batch, seq_len, d_model)
         x = self.blocks(x, causal_mask(seq_len, device=tokens.device))  # (batch, seq_len, d_model)
         return self.head(x)  # (batch, seq_len, vocab_size)
@@ -130,6 +156,28 @@ class CharLM(nn.Module):
     def attention(self, layer: int = -1) -> torch.Tensor:
         """上一次前向计算中第 ``layer`` 层的注意力权重 (batch, num_heads, seq_len, seq_len)。"""
         return self.blocks.attention(layer)
+
+
+def _check_sizes(vocab_size, d_model, num_heads, num_layers, d_ff, max_len) -> None:
+    """CharLM's sizes, checked before anything is built (a negative size would otherwise stop
+    deep inside torch, a huge one fill the memory)."""
+    check_int("vocab_size（字表大小）", vocab_size)
+    check_int("d_model（向量维度）", d_model)
+    check_int("num_heads（头数）", num_heads, maximum=d_model)
+    check_int("num_layers（层数）", num_layers, maximum=MAX_LAYERS)
+    if d_ff is not None:
+        check_int("d_ff（前馈层宽度）", d_ff)
+    check_int("max_len（最长上下文）", max_len, maximum=MAX_LEN)
+    width = 4 * d_model if d_ff is None else d_ff
+    # embedding + output layer, positions, and per block attention (4 d²) and MLP (2 d·d_ff)
+    embed = 2 * vocab_size * d_model + max_len * d_model
+    check_parameter_count(embed + num_layers * (4 * d_model + 2 * width) * d_model)
+
+
+def _check_model(model) -> None:
+    check_instance("model", model, CharLM, "train_char_lm 或 load_reference 给出的模型")
+    if model.vocab is None:
+        raise ValueError("模型没有字表（vocab）：请用 train_char_lm 训练，或用 load_reference 载入")
 
 
 @dataclass
@@ -169,14 +217,17 @@ def train_char_lm(
         from .corpus import load_text
 
         text = load_text()
-    for name, v in (
-        ("steps", steps),
-        ("batch", batch),
-        ("block_size", block_size),
-        ("log_every", log_every),
+    for name, v, most in (
+        ("steps", steps, MAX_STEPS),
+        ("batch", batch, MAX_BATCH),
+        ("block_size", block_size, MAX_LEN),
+        ("log_every", log_every, None),
     ):
-        check_int(name, v)
+        check_int(name, v, maximum=most)
     check_positive("lr（学习率）", lr)
+    seed = check_seed(seed)
+    _check_sizes(len(set(text)) if isinstance(text, str) else 1, d_model, num_heads,
+                 num_layers, d_ff, block_size)  # fmt: skip
     vocab = CharVocab(text)
     train_text, _ = split_sentences(text, held_out=held_out, seed=seed)
     ids = torch.tensor(vocab.encode(train_text), dtype=torch.long)
@@ -194,27 +245,29 @@ def train_char_lm(
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
         gen = torch.Generator().manual_seed(seed)
         history, running = TrainHistory([], []), []
-        for step in range(1, steps + 1):
-            # a window is block_size + 1 characters: starts 0 … len(ids) - block_size - 1
-            starts = torch.randint(0, len(ids) - block_size, (batch,), generator=gen)
-            chunk = _windows(ids, starts, block_size + 1)  # (batch, block_size + 1)
-            x, y = chunk[:, :-1], chunk[:, 1:]  # (batch, block_size) each
-            logits = model(x)  # (batch, block_size, vocab_size)
-            loss = F.cross_entropy(logits.reshape(-1, len(vocab)), y.reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            running.append(loss.item())
-            if step % log_every == 0 or step == steps:
-                history.steps.append(step)
-                history.losses.append(sum(running) / len(running))
-                running = []
+        with training_guard(model, opt):
+            for step in range(1, steps + 1):
+                # a window is block_size + 1 characters: starts 0 … len(ids) - block_size - 1
+                starts = torch.randint(0, len(ids) - block_size, (batch,), generator=gen)
+                chunk = _windows(ids, starts, block_size + 1)  # (batch, block_size + 1)
+                x, y = chunk[:, :-1], chunk[:, 1:]  # (batch, block_size) each
+                logits = model(x)  # (batch, block_size, vocab_size)
+                loss = F.cross_entropy(logits.reshape(-1, len(vocab)), y.reshape(-1))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                running.append(loss.item())
+                if step % log_every == 0 or step == steps:
+                    history.steps.append(step)
+                    history.losses.append(sum(running) / len(running))
+                    running = []
         model.eval()
     return model, history, time.perf_counter() - start
 
 
 def _eval_pairs(vocab: CharVocab, text: str, block_size: int) -> torch.Tensor:
     """留出文本切成不重叠的 block_size 长的窗口 (n_windows, block_size)。"""
+    check_int("block_size（窗口长度）", block_size, 2)  # one character predicts nothing
     ids = torch.tensor(vocab.encode(text), dtype=torch.long)
     n = len(ids) // block_size
     if n < 1:
@@ -229,6 +282,7 @@ def model_loss(model: CharLM, text: str) -> float:
     Evaluated on non-overlapping windows of ``model.max_len`` characters; in each
     window, characters 2..max_len are predicted from the characters before them.
     """
+    _check_model(model)
     windows = _eval_pairs(model.vocab, text, model.max_len)  # (n, max_len)
     logits = model(windows[:, :-1])  # (n, max_len - 1, vocab_size)
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), windows[:, 1:].reshape(-1)).item()
@@ -241,8 +295,11 @@ def ngram_loss(train_text: str, test_text: str, vocab: CharVocab, *, n: int, blo
     each window), so the numbers are comparable.
     p_1(c) = (count(c) + 1) / (N + V);  p_2(c | b) = (count(b c) + 1) / (count(b) + V)
     """
-    if n not in (1, 2):
-        raise ValueError(f"n 只能是 1（一元）或 2（二元），实际是 {n!r}")
+    if not is_int(n) or n not in (1, 2):
+        raise ValueError(f"n 只能是 1（一元）或 2（二元），实际是 {short_repr(n)}")
+    check_instance("vocab（字表）", vocab, CharVocab, "CharVocab(text)")
+    if not isinstance(train_text, str):
+        raise TypeError(f"train_text（训练文本）必须是字符串，实际是 {type(train_text).__name__}")
     V = len(vocab)
     windows = _eval_pairs(vocab, test_text, block_size).tolist()
     uni = Counter(train_text)
@@ -271,13 +328,13 @@ class GenStep:
     chosen: str
 
 
-def _check_prompt(model: CharLM, prompt: str, num_chars: int) -> list[int]:
-    if model.vocab is None:
-        raise ValueError("模型没有字表（vocab）：请用 train_char_lm 训练")
-    if not isinstance(prompt, str) or not prompt:
+def _check_prompt(model: CharLM, prompt: str, num_chars: int, most: int = MAX_GENERATE):
+    _check_model(model)
+    if not isinstance(prompt, str):
+        raise TypeError(f"开头（prompt）必须是字符串，实际是 {type(prompt).__name__}")
+    if not prompt:
         raise ValueError("开头（prompt）是空的：请至少输入一个字")
-    if not isinstance(num_chars, int) or isinstance(num_chars, bool) or num_chars < 1:
-        raise ValueError(f"num_chars（生成的字数）必须是正整数，实际是 {num_chars!r}")
+    check_int("num_chars（生成的字数）", num_chars, maximum=most)
     return model.vocab.encode(prompt)
 
 
@@ -298,17 +355,23 @@ def generate(
     is cut to the last ``model.max_len`` characters.
     """
     ids = _check_prompt(model, prompt, num_chars)
-    if not temperature > 0:
-        raise ValueError(f"temperature（温度）必须大于 0，实际是 {temperature!r}")
-    gen = torch.Generator().manual_seed(seed)
+    greedy = check_bool("greedy（贪心）", greedy)
+    check_number("temperature（温度）", temperature, 0.0, low_open=True)
+    gen = torch.Generator().manual_seed(check_seed(seed))
     out = []
     for _ in range(num_chars):
         context = torch.tensor([ids[-model.max_len :]])  # (1, ≤ max_len)
         logits = model(context)[0, -1]  # (vocab_size,) only the last position predicts
+        check_finite("模型的输出（logits）", logits)
         if greedy:
             nxt = int(logits.argmax())
         else:
-            probs = torch.softmax(logits / temperature, dim=-1)
+            scaled = logits / temperature  # (vocab_size,)
+            if not bool(scaled.isfinite().all()):
+                # a tiny temperature: logits / T overflows. Subtracting the largest logit
+                # first gives the limit T -> 0, all the probability on the best characters.
+                scaled = (logits - logits.max()) / temperature
+            probs = torch.softmax(scaled, dim=-1)
             nxt = int(torch.multinomial(probs, 1, generator=gen))
         ids.append(nxt)
         out.append(nxt)
@@ -322,7 +385,8 @@ def generation_steps(model: CharLM, prompt: str, num_chars: int, *, top_k: int =
     The prompt plus the generated characters must fit in ``model.max_len``, so every
     step's attention row covers the whole context.
     """
-    ids = _check_prompt(model, prompt, num_chars)
+    ids = _check_prompt(model, prompt, num_chars, most=model.max_len)
+    check_int("top_k（显示几个候选）", top_k, maximum=len(model.vocab))
     if len(ids) + num_chars - 1 > model.max_len:
         raise ValueError(
             f"开头太长：开头 {len(ids)} 个字 + 生成 {num_chars} 个字超过了模型能看的 "

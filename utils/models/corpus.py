@@ -10,17 +10,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._validate import quote
+
 CORPUS_PATH = Path(__file__).resolve().parents[2] / "data" / "corpus" / "zh_corpus.txt"
 
 
 def _read(path: Path | None = None) -> list[str]:
+    if path is not None and not isinstance(path, (str, Path)):
+        raise TypeError(f"path（语料文件的路径）必须是字符串或 Path，实际是 {type(path).__name__}")
     path = CORPUS_PATH if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(
-            f"找不到语料文件 {path}：它随本书一起发布，"
+            f"找不到语料文件 {quote(path, 60)}：它随本书一起发布，"
             "可以运行 python scripts/make_corpus.py 重新生成"
         )
-    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"语料文件 {quote(path, 60)} 不是 UTF-8 编码的文本") from None
+    lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     if not lines:
         raise ValueError(f"语料文件 {path} 是空的：请运行 python scripts/make_corpus.py 重新生成")

@@ -31,7 +31,21 @@ import numpy as np
 import torch
 
 from .._threads import torch_threads
-from .._validate import check_int, check_positive
+from .._validate import (
+    MAX_LAYERS,
+    as_ids,
+    check_bool,
+    check_instance,
+    check_int,
+    check_num_threads,
+    check_number,
+    check_parameter_count,
+    check_positive,
+    check_seed,
+    quote,
+    short_repr,
+    training_guard,
+)
 from ..nn.transformer import Transformer
 
 MAX_NUMBER = 99_999
@@ -49,16 +63,32 @@ SRC_ID = {c: i for i, c in enumerate(SRC_VOCAB)}
 TGT_ID = {c: i for i, c in enumerate(TGT_VOCAB)}
 PAD_ID, BOS_ID, EOS_ID = 0, TGT_ID[BOS], TGT_ID[EOS]
 
+# Upper bounds for what a reader can type (the chapter trains 600 steps of 64 numerals, about
+# 15 s): a typo gets a message before any work is done, not an hour of training.
+MAX_STEPS = 10_000
+MAX_BATCH = 4096
+
 
 # --------------------------------------------------------------- the converter
 
 
-def _check_number(n) -> int:
+def _check_number(n, name: str = "n") -> int:
+    sep = " " if name.isascii() else ""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise ValueError(f"n 必须是整数，实际是 {n!r}")
+        raise ValueError(f"{name}{sep}必须是整数，实际是 {short_repr(n)}")
     if not 0 <= n <= MAX_NUMBER:
-        raise ValueError(f"n 必须在 0 到 {MAX_NUMBER} 之间，实际是 {n}")
+        raise ValueError(f"{name}{sep}必须在 0 到 {MAX_NUMBER} 之间，实际是 {short_repr(n)}")
     return int(n)
+
+
+def _check_numbers(numbers, name: str = "numbers") -> list[int]:
+    """一串 0 到 MAX_NUMBER 之间的整数（列表、numpy 数组…）→ Python int 的列表；不能为空。"""
+    if isinstance(numbers, (str, bytes)) or not hasattr(numbers, "__iter__"):
+        raise TypeError(f"{name} 必须是一串整数，例如 [305, 2008]，实际是 {type(numbers).__name__}")
+    out = [_check_number(n, f"{name} 里的每个数") for n in numbers]
+    if not out:
+        raise ValueError(f"{name} 是空的：请至少给一个数")
+    return out
 
 
 def _group(n: int, liang_units=()) -> str:
@@ -86,6 +116,7 @@ def int_to_chinese(n: int, *, liang: bool = False) -> str:
     ('三百零五', '两千零八', '十五')
     """
     n = _check_number(n)
+    liang = check_bool("liang", liang)
     if n == 0:
         return "零"
     units = (100, 1000) if liang else ()
@@ -167,10 +198,11 @@ def _check_numeral_chars(s: str) -> None:
     """``s`` 非空，且每个字都是中文数字用字（源词表 SRC_VOCAB 里的字）。"""
     if not s:
         raise ValueError("输入是空的：请输入一个中文数字，例如 三百零五")
-    bad = sorted({c for c in s if c not in NUMERAL_CHARS}, key=s.index)
+    bad = list(dict.fromkeys(c for c in s if c not in NUMERAL_CHARS))  # in order of appearance
     if bad:
-        shown = "、".join(f"“{c}”" for c in bad)
-        raise ValueError(f"{shown}不是中文数字用字：只能用 {NUMERAL_CHARS}")
+        shown = "、".join(f"“{c}”" for c in bad[:5])
+        more = f"等 {len(bad)} 种字" if len(bad) > 5 else ""  # a pasted page is not repeated
+        raise ValueError(f"{shown}{more}不是中文数字用字：只能用 {NUMERAL_CHARS}")
 
 
 def _parse_loose(s: str) -> int | None:
@@ -207,7 +239,9 @@ def _source_texts(texts) -> list[str]:
     try:
         texts = list(texts)
     except TypeError:
-        raise ValueError(f"texts 必须是一个中文数字或一串中文数字，实际是 {texts!r}") from None
+        raise ValueError(
+            f"texts 必须是一个中文数字或一串中文数字，实际是 {short_repr(texts)}"
+        ) from None
     if not texts:
         raise ValueError("texts 是空的：请至少给一个中文数字，例如 三百零五")
     for t in texts:
@@ -226,18 +260,25 @@ def encode_source(texts) -> torch.Tensor:
 
 
 def encode_target(numbers) -> torch.Tensor:
-    """整数 → 目标序列 <s> d1 … dk </s> 的编号 (batch, 2 + 最长位数)，右侧补 0。"""
-    digits = [str(int(n)) for n in numbers]
+    """整数 → 目标序列 <s> d1 … dk </s> 的编号 (batch, 2 + 最长位数)，右侧补 0。
+
+    ``numbers``: integers 0 … MAX_NUMBER (a float such as 3.7 is refused, not cut to 3).
+    """
+    digits = [str(n) for n in _check_numbers(numbers)]
     t = max(len(d) for d in digits) + 2
     rows = [[BOS_ID, *(TGT_ID[c] for c in d), EOS_ID] + [PAD_ID] * (t - 2 - len(d)) for d in digits]
     return torch.tensor(rows, dtype=torch.long)
 
 
 def decode_target(ids) -> str:
-    """目标编号 → 数字串：去掉 <s>，到 </s> 为止，忽略 <pad>。"""
+    """目标编号 → 数字串：去掉 <s>，到 </s> 为止，忽略 <pad>。
+
+    ``ids``: one sequence of target ids 0 … len(TGT_VOCAB) - 1 (a list, a 1-D tensor or array,
+    or a generator); anything else is refused rather than read from the end of the list.
+    """
     out = []
-    for i in ids:
-        tok = TGT_VOCAB[int(i)]
+    for i in as_ids("ids（目标编号）", ids, len(TGT_VOCAB), ndim=1).tolist():
+        tok = TGT_VOCAB[i]
         if tok == EOS:
             break
         if tok not in (PAD, BOS):
@@ -257,7 +298,10 @@ def split_numbers(num_heldout: int = 1000, seed: int = 0):
     the chapter's SHOWCASE numbers. Returns (train, heldout) sorted int arrays.
     """
     if not isinstance(num_heldout, int) or not 1 <= num_heldout <= 50_000:
-        raise ValueError(f"num_heldout 必须是 1 到 50000 之间的整数，实际是 {num_heldout!r}")
+        raise ValueError(
+            f"num_heldout 必须是 1 到 50000 之间的整数，实际是 {short_repr(num_heldout)}"
+        )
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     pool = np.setdiff1d(np.arange(100, MAX_NUMBER + 1), SHOWCASE)
     heldout = np.union1d(rng.choice(pool, size=num_heldout, replace=False), SHOWCASE)
@@ -279,12 +323,12 @@ class NumeralSampler:
     抽到留出集里的数就重抽；每个数再随机取一种写法（二/两）。"""
 
     def __init__(self, train_numbers, seed: int = 0, zero_prob: float = ZERO_PROB):
-        if not 0.0 <= zero_prob < 1.0:
-            raise ValueError(f"zero_prob 必须在 [0, 1) 之间，实际是 {zero_prob!r}")
-        self.rng = np.random.default_rng(seed)
+        check_number("zero_prob", zero_prob, 0.0, 1.0, high_open=True)
+        self.rng = np.random.default_rng(check_seed(seed))
         self.zero_prob = zero_prob
         self.allowed = np.zeros(MAX_NUMBER + 1, dtype=bool)
-        self.allowed[np.asarray(train_numbers, dtype=np.int64)] = True
+        numbers = as_ids("train_numbers（训练用的数）", train_numbers, MAX_NUMBER + 1)
+        self.allowed[numbers.numpy()] = True
         if not self.allowed.any():
             raise ValueError("训练集是空的")
         self.lengths = np.array(list(LENGTH_WEIGHTS))
@@ -310,6 +354,7 @@ class NumeralSampler:
 
     def batch(self, batch_size: int):
         """-> (numbers list, src (batch, T_src), tgt (batch, T_tgt))"""
+        check_int("batch_size（批大小）", batch_size, maximum=MAX_BATCH)
         numbers: list[int] = []
         while len(numbers) < batch_size:
             drawn = self._draw(2 * batch_size)
@@ -343,7 +388,7 @@ class NumeralConfig:
 
 def make_model(config: NumeralConfig | None = None) -> Transformer:
     """按 config 建一个未训练的编码器–解码器模型（用本书 utils.nn.transformer 的零件）。"""
-    c = config or NumeralConfig()
+    c = _check_config(config)
     torch.manual_seed(c.seed)
     return Transformer(
         len(SRC_VOCAB),
@@ -359,8 +404,29 @@ def make_model(config: NumeralConfig | None = None) -> Transformer:
     )
 
 
+def _check_config(config) -> NumeralConfig:
+    """The sizes and settings of a NumeralConfig (None: the defaults), checked before any work."""
+    c = NumeralConfig() if config is None else config
+    check_instance("config", c, NumeralConfig, "模型与训练的超参数")
+    for name, value in (("d_model（向量维度）", c.d_model), ("d_ff（前馈层宽度）", c.d_ff)):
+        check_int(name, value)
+    check_int("num_heads（头数）", c.num_heads, maximum=c.d_model)
+    for name, value in (
+        ("num_encoder_layers（编码器层数）", c.num_encoder_layers),
+        ("num_decoder_layers（解码器层数）", c.num_decoder_layers),
+    ):
+        check_int(name, value, maximum=MAX_LAYERS)
+    d, layers = c.d_model, c.num_encoder_layers + c.num_decoder_layers
+    check_parameter_count(layers * (4 * d * d + 2 * d * c.d_ff) + 2 * d * len(TGT_VOCAB))
+    check_bool("norm_first", c.norm_first)
+    check_seed(c.seed)
+    return c
+
+
 def lr_at(step: int, config: NumeralConfig) -> float:
     """学习率：前 warmup 步线性升到 lr，之后余弦衰减到 0。"""
+    check_int("step（第几步）", step, 0)
+    check_instance("config", config, NumeralConfig, "模型与训练的超参数")
     if step < config.warmup:
         return config.lr * (step + 1) / config.warmup
     progress = (step - config.warmup) / max(1, config.steps - config.warmup)
@@ -384,15 +450,22 @@ def train_numeral_model(config: NumeralConfig | None = None, *, log_every: int =
     right answer shifted by one; the causal mask stops it from peeking ahead).
     """
     c = config or NumeralConfig()
+    check_instance("config", c, NumeralConfig, "模型与训练的超参数")
     unknown = set(overrides) - set(NumeralConfig.__dataclass_fields__)
     if unknown:
-        raise ValueError(f"未知的超参数：{sorted(unknown)}")
+        shown = "、".join(quote(k, 20) for k in sorted(unknown)[:5])
+        raise ValueError(f"未知的超参数：{shown}")
     c = NumeralConfig(**{**c.__dict__, **overrides})
-    check_int("steps（训练步数）", c.steps)
-    check_int("batch_size（批大小）", c.batch_size)
-    check_int("warmup（预热步数）", c.warmup, 0)
+    check_int("steps（训练步数）", c.steps, maximum=MAX_STEPS)
+    check_int("batch_size（批大小）", c.batch_size, maximum=MAX_BATCH)
+    check_int("warmup（预热步数）", c.warmup, 0, maximum=MAX_STEPS)
     check_int("log_every（每隔几步记一次损失）", log_every)
     check_positive("lr（学习率）", c.lr)
+    if c.clip is not None:
+        check_number("clip（梯度裁剪的上限；None 或 0：不裁剪）", c.clip, 0.0)
+    check_number("zero_prob", c.zero_prob, 0.0, 1.0, high_open=True)
+    check_num_threads(c.num_threads)
+    _check_config(c)
     with torch_threads(c.num_threads):
         train, heldout = split_numbers(seed=c.seed)
         sampler = NumeralSampler(train, seed=c.seed, zero_prob=c.zero_prob)
@@ -402,20 +475,21 @@ def train_numeral_model(config: NumeralConfig | None = None, *, log_every: int =
         history = []
         start = time.perf_counter()
         model.train()
-        for step in range(c.steps):
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step, c)
-            _, src, tgt = sampler.batch(c.batch_size)
-            # teacher forcing: input <s> d1 … dk, target d1 … dk </s>
-            logits = model(src, tgt[:, :-1])  # (batch, T_tgt - 1, tgt_vocab)
-            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1))
-            opt.zero_grad()
-            loss.backward()
-            if c.clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), c.clip)
-            opt.step()
-            if step % log_every == 0 or step == c.steps - 1:
-                history.append({"step": step, "loss": float(loss.detach())})
+        with training_guard(model, opt):
+            for step in range(c.steps):
+                for group in opt.param_groups:
+                    group["lr"] = lr_at(step, c)
+                _, src, tgt = sampler.batch(c.batch_size)
+                # teacher forcing: input <s> d1 … dk, target d1 … dk </s>
+                logits = model(src, tgt[:, :-1])  # (batch, T_tgt - 1, tgt_vocab)
+                loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1))
+                opt.zero_grad()
+                loss.backward()
+                if c.clip:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), c.clip)
+                opt.step()
+                if step % log_every == 0 or step == c.steps - 1:
+                    history.append({"step": step, "loss": float(loss.detach())})
         seconds = time.perf_counter() - start
         model.eval()
     return TrainResult(model, history, seconds, train, heldout)
@@ -424,8 +498,15 @@ def train_numeral_model(config: NumeralConfig | None = None, *, log_every: int =
 @torch.no_grad()
 def translate(model: Transformer, texts, *, batch_size: int = 1024) -> list[str]:
     """贪心解码（greedy decoding）：一批中文数字 → 数字串（逐个输出词）。"""
+    check_instance("model", model, Transformer, "train_numeral_model 或 load_reference 给出的模型")
     texts = _source_texts(texts)
     check_int("batch_size（批大小）", batch_size)
+    longest = max(texts, key=len)
+    if len(longest) > model.pos.max_len:  # checked before any batch is decoded
+        raise ValueError(
+            f"{quote(longest)}有 {len(longest)} 个字，超过了模型的位置编码能处理的 "
+            f"{model.pos.max_len} 个字（本章的中文数字最多 {MAX_SOURCE_LEN} 个字）"
+        )
     out = []
     for i in range(0, len(texts), batch_size):
         src = encode_source(texts[i : i + batch_size])
@@ -436,10 +517,13 @@ def translate(model: Transformer, texts, *, batch_size: int = 1024) -> list[str]
 
 def exact_match(model: Transformer, numbers, *, all_spellings: bool = True) -> float:
     """完全正确率：译文与正确的数字串完全相同的比例（``all_spellings``：每种写法都算一个样本）。"""
+    check_instance("model", model, Transformer, "train_numeral_model 或 load_reference 给出的模型")
+    numbers = _check_numbers(numbers)  # not empty: a share of nothing has no value
+    check_bool("all_spellings", all_spellings)
     texts, answers = [], []
     for n in numbers:
-        for s in spellings(int(n)) if all_spellings else [int_to_chinese(int(n))]:
+        for s in spellings(n) if all_spellings else [int_to_chinese(n)]:
             texts.append(s)
-            answers.append(str(int(n)))
+            answers.append(str(n))
     got = translate(model, texts)
     return sum(g == a for g, a in zip(got, answers, strict=True)) / len(answers)

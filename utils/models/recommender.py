@@ -29,10 +29,24 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._threads import torch_threads
-from .._validate import check_int, check_positive
+from .._validate import (
+    MAX_LAYERS,
+    as_ids,
+    check_finite,
+    check_instance,
+    check_int,
+    check_number,
+    check_parameter_count,
+    check_positive,
+    check_seed,
+    is_int,
+    quote,
+    short_repr,
+    training_guard,
+)
 from ..nn.attention import causal_mask
 from ..nn.positional_encoding import LearnedPositionalEmbedding
-from ..nn.transformer import Encoder
+from ..nn.transformer import Encoder, check_token_batch
 
 CHAINS: tuple[tuple[str, ...], ...] = (
     ("手机", "手机壳", "耳机", "充电宝"),
@@ -55,21 +69,43 @@ ITEM_ID = {name: i for i, name in enumerate(ITEMS)}
 # The chain items come first: ids 0 … NUM_CHAIN_ITEMS - 1 are chain items, the rest everyday.
 NUM_CHAIN_ITEMS = len(ITEMS) - len(EVERYDAY)
 
+# Upper bounds for what a reader can type (the chapter: 2500 users, 8 epochs, a few seconds).
+MAX_USERS = 100_000
+MAX_SESSION_LEN = 1024
+MAX_EPOCHS = 500
+
 
 def everyday_popularity(exponent: float = 1.0) -> np.ndarray:
     """日常用品的流行度：齐普夫分布（Zipf），第 r 受欢迎的概率 ∝ 1 / r^exponent。"""
-    w = 1.0 / np.arange(1, len(EVERYDAY) + 1) ** exponent
-    return w / w.sum()
+    check_number("exponent（指数）", exponent)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        w = 1.0 / np.arange(1, len(EVERYDAY) + 1) ** exponent
+        p = w / w.sum()
+    if not np.isfinite(p).all():
+        raise ValueError(
+            f"exponent（指数）= {exponent:g} 太大或太小：r^exponent 溢出了，概率算不出来"
+        )
+    return p
+
+
+def _check_item(item, name: str = "item（物品编号）") -> int:
+    if not is_int(item):
+        raise TypeError(
+            f"{name}必须是整数，实际是 {short_repr(item)}（物品名请先用 parse_items 转成编号）"
+        )
+    if not 0 <= item < len(ITEMS):
+        raise ValueError(f"{name}必须在 0 到 {len(ITEMS) - 1} 之间，实际是 {item}")
+    return int(item)
 
 
 def is_chain_item(item: int) -> bool:
     """物品 ``item`` 是否属于某条购买链（而不是日常用品）。"""
-    return 0 <= item < NUM_CHAIN_ITEMS
+    return _check_item(item) < NUM_CHAIN_ITEMS
 
 
 def next_in_chain(item: int) -> int | None:
     """链条里 ``item`` 的下一个物品的编号；链条末尾或日常用品返回 None。"""
-    name = ITEMS[item]
+    name = ITEMS[_check_item(item)]
     for chain in CHAINS:
         if name in chain:
             j = chain.index(name)
@@ -81,11 +117,15 @@ def make_sessions(
     num_users: int = 3000, *, session_len: int = 8, p_chain: float = 0.8, seed: int = 0
 ) -> np.ndarray:
     """生成 ``num_users`` 个用户的会话 (num_users, session_len)，元素是物品编号。"""
-    check_int("num_users（用户数）", num_users)
-    check_int("session_len（会话长度）", session_len, max(len(c) for c in CHAINS))
-    if not 0.0 <= p_chain <= 1.0:
-        raise ValueError(f"p_chain 必须在 [0, 1] 之间，实际是 {p_chain!r}")
-    rng = np.random.default_rng(seed)
+    check_int("num_users（用户数）", num_users, maximum=MAX_USERS)
+    check_int(
+        "session_len（会话长度）",
+        session_len,
+        max(len(c) for c in CHAINS),
+        maximum=MAX_SESSION_LEN,
+    )
+    check_number("p_chain", p_chain, 0.0, 1.0)
+    rng = np.random.default_rng(check_seed(seed))
     pop = everyday_popularity()
     sessions = np.empty((num_users, session_len), dtype=np.int64)
     for u in range(num_users):
@@ -101,9 +141,21 @@ def make_sessions(
 
 
 def split_users(sessions: np.ndarray, *, test_fraction: float = 0.2, seed: int = 0):
-    """按用户随机分成训练用户与测试用户（测试用户的最后一个物品是要预测的）。"""
-    order = np.random.default_rng(seed).permutation(len(sessions))
+    """按用户随机分成训练用户与测试用户（测试用户的最后一个物品是要预测的）。
+
+    Both parts must be non-empty: at least two users, and a ``test_fraction`` in (0, 1)
+    that leaves at least one user on each side.
+    """
+    sessions = check_sessions(sessions)
+    check_number("test_fraction（测试用户的比例）", test_fraction, 0.0, 1.0, low_open=True,
+                 high_open=True)  # fmt: skip
+    order = np.random.default_rng(check_seed(seed)).permutation(len(sessions))
     n_test = max(1, int(round(test_fraction * len(sessions))))
+    if n_test >= len(sessions):
+        raise ValueError(
+            f"{len(sessions)} 个用户按 test_fraction={test_fraction:g} 分，训练用户一个也不剩："
+            "请给更多用户或更小的 test_fraction"
+        )
     return sessions[np.sort(order[n_test:])], sessions[np.sort(order[:n_test])]
 
 
@@ -120,6 +172,13 @@ class SASRec(nn.Module):
         max_len: int = 16,
     ):
         super().__init__()
+        check_int("num_items（物品数）", num_items)
+        check_int("d_model（向量维度）", d_model)
+        check_int("num_heads（头数）", num_heads, maximum=d_model)
+        check_int("num_layers（层数）", num_layers, maximum=MAX_LAYERS)
+        check_int("max_len（最长会话）", max_len, maximum=MAX_SESSION_LEN)
+        # item and position embeddings, and per block attention (4 d²) and MLP (2 d · 2d)
+        check_parameter_count((num_items + max_len) * d_model + num_layers * 8 * d_model**2)
         self.num_items, self.d_model, self.max_len = num_items, d_model, max_len
         self.item_embed = nn.Embedding(num_items, d_model)
         # small initial embeddings: scores h·e start near 0 (N(0, 1) ones start at ±√d_model)
@@ -129,11 +188,9 @@ class SASRec(nn.Module):
 
     def forward(self, items: torch.Tensor) -> torch.Tensor:
         """items (batch, seq_len) -> scores for the next item (batch, seq_len, num_items)"""
-        if items.dim() != 2:
-            raise ValueError(f"items 的形状应为 (batch, seq_len)，实际是 {tuple(items.shape)}")
+        hint = "（一个会话请用 recommend，物品名请先用 parse_items 转成编号）"
+        check_token_batch("items", items, self.max_len, hint=hint)
         batch, seq_len = items.shape
-        if seq_len > self.max_len:
-            raise ValueError(f"会话长度 {seq_len} 超过了模型的 max_len={self.max_len}")
         if items.numel() and (items.min() < 0 or items.max() >= self.num_items):
             raise ValueError(f"物品编号必须在 0 到 {self.num_items - 1} 之间")
         x = self.item_embed(items)  # (batch, seq_len, d_model)
@@ -165,9 +222,10 @@ def train_sasrec(
 ) -> tuple[SASRec, RecHistory, float]:
     """用训练用户的会话训练 SASRec：每个位置预测下一个物品。返回 (model, history, 用时秒数)。"""
     sessions = torch.as_tensor(check_sessions(train_sessions), dtype=torch.long)
-    check_int("epochs（训练轮数）", epochs)
+    check_int("epochs（训练轮数）", epochs, maximum=MAX_EPOCHS)
     check_int("batch（批大小）", batch)
     check_positive("lr（学习率）", lr)
+    seed = check_seed(seed)
     with torch_threads(1):
         start = time.perf_counter()
         torch.manual_seed(seed)
@@ -179,19 +237,20 @@ def train_sasrec(
         gen = torch.Generator().manual_seed(seed)
         history = RecHistory([], [])
         x_all, y_all = sessions[:, :-1], sessions[:, 1:]  # inputs and next items
-        for epoch in range(1, epochs + 1):
-            order = torch.randperm(len(sessions), generator=gen)
-            total = 0.0
-            for i in range(0, len(order), batch):
-                idx = order[i : i + batch]
-                scores = model(x_all[idx])  # (b, seq_len - 1, num_items)
-                loss = F.cross_entropy(scores.reshape(-1, len(ITEMS)), y_all[idx].reshape(-1))
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += loss.item() * len(idx)
-            history.epochs.append(epoch)
-            history.losses.append(total / len(sessions))
+        with training_guard(model, opt):
+            for epoch in range(1, epochs + 1):
+                order = torch.randperm(len(sessions), generator=gen)
+                total = 0.0
+                for i in range(0, len(order), batch):
+                    idx = order[i : i + batch]
+                    scores = model(x_all[idx])  # (b, seq_len - 1, num_items)
+                    loss = F.cross_entropy(scores.reshape(-1, len(ITEMS)), y_all[idx].reshape(-1))
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    total += loss.item() * len(idx)
+                history.epochs.append(epoch)
+                history.losses.append(total / len(sessions))
         model.eval()
     return model, history, time.perf_counter() - start
 
@@ -199,13 +258,15 @@ def train_sasrec(
 @torch.no_grad()
 def next_item_scores(model: SASRec, sessions) -> torch.Tensor:
     """每个会话（不含最后一项）之后的下一个物品的打分 (batch, num_items)。"""
-    x = torch.as_tensor(np.asarray(sessions), dtype=torch.long)[:, :-1]  # (batch, seq_len - 1)
+    _check_model(model)
+    x = torch.as_tensor(check_sessions(sessions, model.num_items))[:, :-1]  # (batch, seq_len - 1)
     return model(x)[:, -1]  # only the last position recommends
 
 
 def popularity_scores(train_sessions: np.ndarray, num_items: int = len(ITEMS)) -> torch.Tensor:
     """流行度基线（popularity baseline）：每个物品在训练会话中出现的次数，所有人都一样。"""
-    counts = np.bincount(np.asarray(train_sessions).ravel(), minlength=num_items)
+    check_int("num_items（物品数）", num_items)
+    counts = np.bincount(check_sessions(train_sessions, num_items).ravel(), minlength=num_items)
     return torch.as_tensor(counts, dtype=torch.float64)  # (num_items,)
 
 
@@ -215,13 +276,24 @@ def hit_rate(scores: torch.Tensor, targets, k: int = 10) -> float:
     scores: (batch, num_items) or (num_items,) (the same list for everybody), a tensor or a
     numpy array; targets: (batch,).
     """
-    scores = torch.as_tensor(scores)
-    targets = torch.as_tensor(np.asarray(targets), dtype=torch.long)
-    if scores.dim() not in (1, 2) or targets.dim() != 1:
+    if isinstance(scores, (str, bytes)) or scores is None:
+        raise TypeError(f"scores（打分）必须是数字张量或数组，实际是 {type(scores).__name__}")
+    try:
+        scores = torch.as_tensor(scores)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(
+            f"scores（打分）必须是由数字组成的张量或数组：{short_repr(scores)}"
+        ) from None
+    if scores.is_complex() or scores.dtype == torch.bool:
+        raise TypeError(f"scores（打分）必须是实数，实际的类型是 {scores.dtype}")
+    if scores.dim() not in (1, 2):
         raise ValueError(
-            "scores 的形状应为 (batch, num_items) 或 (num_items,)，targets 的形状应为 (batch,)，"
-            f"实际是 {tuple(scores.shape)} 与 {tuple(targets.shape)}"
+            f"scores 的形状应为 (batch, num_items) 或 (num_items,)，实际是 {tuple(scores.shape)}"
         )
+    check_finite("scores（打分）", scores)  # NaN would rank first and be counted as a miss
+    targets = as_ids("targets（真实的下一个物品）", targets, scores.shape[-1], ndim=1)
+    if len(targets) == 0:
+        raise ValueError("targets 是空的：没有会话，命中率（HR@k）没有定义")
     if scores.dim() == 1:
         scores = scores.expand(len(targets), -1)
     check_int("k", k, 1, maximum=scores.shape[-1])
@@ -245,11 +317,17 @@ class Recommendation:
 @torch.no_grad()
 def recommend(model: SASRec, session: list[int], *, k: int = 10) -> Recommendation:
     """给一个会话（物品编号列表）推荐下一个物品，并记下是哪些历史物品在起作用。"""
-    session = list(session)
-    if not session:
+    _check_model(model)
+    if isinstance(session, str):
+        raise TypeError("session 应是物品编号的列表；物品名请先用 parse_items 转成编号")
+    items = as_ids("session（物品编号）", session, model.num_items, ndim=1)
+    if len(items) == 0:
         raise ValueError("会话是空的：请至少给一个物品")
+    if len(items) > model.max_len:
+        raise ValueError(f"会话太长：有 {len(items)} 件物品，模型最多看 {model.max_len} 件")
+    session = items.tolist()
     check_int("k（推荐几个）", k, 1, maximum=model.num_items)
-    scores = model(torch.tensor([session]))[0, -1]  # (num_items,)
+    scores = model(items.unsqueeze(0))[0, -1]  # (num_items,)
     probs = torch.softmax(scores, dim=-1)
     # each layer's (num_heads, T, T) -> the last query row, mean over heads -> (T,)
     rows = [model.attention(i)[0, :, -1].mean(0) for i in range(len(model.encoder.layers))]
@@ -282,11 +360,13 @@ def parse_items(text: str, *, max_items: int = 7) -> list[int]:
     names = [n for n in _ITEM_SEPARATORS.split(text.strip()) if n]
     if not names:
         raise ValueError("会话是空的：请至少输入一件物品，物品名之间用逗号隔开")
-    unknown = [n for n in names if n not in ITEM_ID]
+    unknown = list(dict.fromkeys(n for n in names if n not in ITEM_ID))
     if unknown:
+        # at most three names, each cut short: a pasted page is not repeated back
+        shown = "、".join(quote(n, 12) for n in unknown[:3])
+        more = f"等 {len(unknown)} 个" if len(unknown) > 3 else ""
         raise ValueError(
-            f"不认识的物品：{'、'.join(f'“{n}”' for n in unknown)}。"
-            f"可用的 {len(ITEMS)} 件物品是：{'、'.join(ITEMS)}"
+            f"不认识的物品：{shown}{more}。可用的 {len(ITEMS)} 件物品是：{'、'.join(ITEMS)}"
         )
     if len(names) > max_items:
         raise ValueError(
@@ -298,16 +378,26 @@ def parse_items(text: str, *, max_items: int = 7) -> list[int]:
 
 def chain_next(session: list[int]) -> int | None:
     """会话里最后一件链条物品在链条上的下一件（埋进数据的规律给出的“正确答案”）；没有则 None。"""
-    chain_items = [i for i in session if is_chain_item(i)]
+    if isinstance(session, str):
+        raise TypeError("session 应是物品编号的列表；物品名请先用 parse_items 转成编号")
+    session = as_ids("session（物品编号）", session, len(ITEMS), ndim=1).tolist()
+    chain_items = [i for i in session if i < NUM_CHAIN_ITEMS]
     return next_in_chain(chain_items[-1]) if chain_items else None
 
 
-def check_sessions(sessions) -> np.ndarray:
-    """会话表 (用户数 ≥ 1, 会话长度 ≥ 2) 的物品编号，作为 numpy 数组返回；形状不对时给中文提示。"""
-    sessions = np.asarray(sessions)
-    if sessions.ndim != 2 or sessions.shape[1] < 2 or len(sessions) == 0:
-        raise ValueError(f"会话的形状应为 (用户数 ≥ 1, 会话长度 ≥ 2)，实际是 {sessions.shape}")
-    return sessions
+def check_sessions(sessions, num_items: int = len(ITEMS)) -> np.ndarray:
+    """会话表 (用户数 ≥ 1, 会话长度 ≥ 2) 的物品编号，作为 numpy 数组返回；形状不对时给中文提示。
+
+    Every entry must be an integer item id 0 … num_items - 1 (not a float, not a name).
+    """
+    ids = as_ids("sessions（会话表）", sessions, num_items)
+    if ids.dim() != 2 or ids.shape[1] < 2 or len(ids) == 0:
+        raise ValueError(f"会话的形状应为 (用户数 ≥ 1, 会话长度 ≥ 2)，实际是 {tuple(ids.shape)}")
+    return ids.numpy()
+
+
+def _check_model(model) -> None:
+    check_instance("model", model, SASRec, "train_sasrec 或 load_reference 给出的模型")
 
 
 def chain_next_share(sessions: np.ndarray) -> np.ndarray:
@@ -328,7 +418,10 @@ def chain_next_share(sessions: np.ndarray) -> np.ndarray:
 @torch.no_grad()
 def attention_on_chain_items(model: SASRec, sessions: np.ndarray, layer: int = -1):
     """最后一个位置的注意力（各头平均）落在链条物品上的平均比例，以及链条物品占位置的比例。"""
-    x = torch.as_tensor(np.asarray(sessions), dtype=torch.long)[:, :-1]  # (batch, T)
+    _check_model(model)
+    x = torch.as_tensor(check_sessions(sessions, model.num_items))[:, :-1]  # (batch, T)
+    num_layers = len(model.encoder.layers)
+    check_int("layer（层）", layer, -num_layers, maximum=num_layers - 1)
     model(x)
     attn = model.attention(layer)[:, :, -1].mean(1)  # (batch, num_heads, T) -> (batch, T)
     chain = x < NUM_CHAIN_ITEMS  # (batch, T) True where a chain item

@@ -32,6 +32,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from .._validate import check_float_dtype, short_repr
+
 MODELS_DIR = Path(__file__).resolve().parents[2] / "data" / "models"
 
 # Set before torch starts (they are read once, at start-up), by the training script.
@@ -260,7 +262,9 @@ REFERENCES: dict[str, Reference] = {
 
 def _reference(name: str) -> Reference:
     if not isinstance(name, str) or name not in REFERENCES:
-        raise ValueError(f"没有名为 {name!r} 的参考模型；可用的有：{'、'.join(REFERENCES)}")
+        raise ValueError(
+            f"没有名为 {short_repr(name)} 的参考模型；可用的有：{'、'.join(REFERENCES)}"
+        )
     return REFERENCES[name]
 
 
@@ -282,6 +286,7 @@ def load_reference(name: str, *, dtype: torch.dtype = torch.float64) -> nn.Modul
     damaged or hand-edited file is refused instead of silently giving other results.
     """
     ref = _reference(name)
+    check_float_dtype("dtype", dtype)
     info = reference_info(name)
     model = ref.build(info["recipe"])
     state = torch.load(ref.weights_path, map_location="cpu", weights_only=True)

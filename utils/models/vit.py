@@ -16,6 +16,7 @@ seq_len = 1 + num_patches (the CLS token first). ``d_model`` is the notes' ``emb
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from dataclasses import dataclass, field
@@ -27,12 +28,37 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._threads import torch_threads
-from .._validate import check_int, check_nonzero_rows, check_positive
+from .._validate import (
+    MAX_LAYERS,
+    as_ids,
+    check_finite,
+    check_instance,
+    check_int,
+    check_nonzero_rows,
+    check_num_threads,
+    check_number,
+    check_parameter_count,
+    check_positive,
+    check_seed,
+    short_repr,
+    training_guard,
+)
 from ..nn.positional_encoding import LearnedPositionalEmbedding, PositionalEncoding
 from ..nn.transformer import Encoder
 
+# Upper bounds for what a reader can type (the chapter: 8×8 images, 16 patches, d_model 64,
+# 48 epochs in about 20 s): a typo gets a message, not a frozen kernel.
+MAX_IMAGE_SIZE = 1024
+MAX_PATCHES = 4096  # tokens per image: attention's work grows with the square
+MAX_EPOCHS = 1000
 
-def _check_images(images) -> None:
+
+def _check_images(images, *, finite: bool = False) -> None:
+    """A 4-D tensor of numbers (integer or floating pixels; not bool, not complex).
+
+    ``finite``: also refuse NaN and inf (what goes into the model: a NaN pixel would come
+    out as "q 含有 NaN" deep inside the attention).
+    """
     if not isinstance(images, torch.Tensor):
         raise ValueError(f"images（图像）必须是 torch.Tensor，实际是 {type(images).__name__}")
     if images.dim() != 4:
@@ -40,6 +66,14 @@ def _check_images(images) -> None:
             "images（图像）的形状应为 (batch, channels, height, width)，"
             f"实际是 {tuple(images.shape)}"
         )
+    if images.dtype == torch.bool or images.is_complex():
+        raise TypeError(f"images（图像）的像素必须是整数或浮点数，实际的类型是 {images.dtype}")
+    if finite:
+        check_finite("images（图像）", images)
+
+
+def _check_model(model) -> None:
+    check_instance("model", model, ViT, "ViT、train_vit 或 load_reference 给出的模型")
 
 
 def _check_patch_size(patch_size, height: int, width: int) -> int:
@@ -88,12 +122,7 @@ class PatchEmbedding(nn.Module):
 
     def __init__(self, in_channels: int, patch_size: int, d_model: int):
         super().__init__()
-        for name, value in (
-            ("in_channels", in_channels),
-            ("patch_size", patch_size),
-            ("d_model", d_model),
-        ):
-            check_int(name, value)
+        _check_embedding_sizes(in_channels, patch_size, d_model)
         self.in_channels, self.patch_size, self.d_model = in_channels, patch_size, d_model
         self.proj = nn.Conv2d(in_channels, d_model, kernel_size=patch_size, stride=patch_size)
 
@@ -111,11 +140,22 @@ class PatchEmbedding(nn.Module):
         return x.transpose(1, 2)  # (batch, num_patches, d_model)
 
 
+def _check_embedding_sizes(in_channels, patch_size, d_model) -> None:
+    for name, value in (
+        ("in_channels", in_channels),
+        ("patch_size", patch_size),
+        ("d_model", d_model),
+    ):
+        check_int(name, value)
+    check_parameter_count(in_channels * patch_size * patch_size * d_model + d_model)
+
+
 class PatchLinearEmbedding(nn.Module):
     """切块（patchify）再乘同一个 Linear：与 PatchEmbedding 等价的写法。"""
 
     def __init__(self, in_channels: int, patch_size: int, d_model: int):
         super().__init__()
+        _check_embedding_sizes(in_channels, patch_size, d_model)
         self.in_channels, self.patch_size, self.d_model = in_channels, patch_size, d_model
         self.linear = nn.Linear(in_channels * patch_size * patch_size, d_model)
 
@@ -135,7 +175,14 @@ class PatchLinearEmbedding(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """images (batch, C, H, W) -> patches (batch, num_patches, C·p·p) -> (…, d_model)"""
-        return self.linear(patchify(images, self.patch_size))
+        _check_images(images)
+        if images.shape[1] != self.in_channels:
+            raise ValueError(
+                f"图像应有 {self.in_channels} 个通道（channels），实际有 {images.shape[1]} 个"
+            )
+        # integer or float64 pixels work too: compute in the layer's own dtype
+        patches = patchify(images, self.patch_size).to(self.linear.weight.dtype)
+        return self.linear(patches)
 
 
 def drop_patches(tokens: torch.Tensor, keep: int, generator: torch.Generator | None = None):
@@ -151,6 +198,8 @@ def drop_patches(tokens: torch.Tensor, keep: int, generator: torch.Generator | N
     """
     if not isinstance(tokens, torch.Tensor) or tokens.dim() != 3 or tokens.shape[1] < 2:
         raise ValueError("tokens 的形状应为 (batch, 1 + num_patches, d_model)")
+    if generator is not None:
+        check_instance("generator", generator, torch.Generator, "torch.Generator 或 None")
     batch, seq_len, d_model = tokens.shape
     num_patches = seq_len - 1
     check_int("keep（保留的块数）", keep, 1, maximum=num_patches)
@@ -194,11 +243,30 @@ class ViT(nn.Module):
         patch_keep: int | None = None,
     ):
         super().__init__()
-        check_int("image_size（图像边长）", image_size)
+        check_int("image_size（图像边长）", image_size, maximum=MAX_IMAGE_SIZE)
         _check_patch_size(patch_size, image_size, image_size)
-        check_int("num_classes（类别数）", num_classes, 2)
-        if position not in POSITIONS:
-            raise ValueError(f"position（位置编码）只能是 {POSITIONS} 之一，实际是 {position!r}")
+        check_int("num_classes（类别数）", num_classes, 2, maximum=100_000)
+        if not isinstance(position, str) or position not in POSITIONS:
+            raise ValueError(
+                f"position（位置编码）只能是 {POSITIONS} 之一，实际是 {short_repr(position)}"
+            )
+        _check_embedding_sizes(in_channels, patch_size, d_model)
+        check_int("num_heads（头数）", num_heads, maximum=d_model)
+        check_int("num_layers（层数）", num_layers, maximum=MAX_LAYERS)
+        if d_ff is not None:
+            check_int("d_ff（MLP 的宽度）", d_ff)
+        check_number("pos_init_std（位置向量初始值的标准差）", pos_init_std, 0.0)
+        num_patches = (image_size // patch_size) ** 2
+        if num_patches > MAX_PATCHES:
+            raise ValueError(
+                f"块太多了：{image_size}×{image_size} 的图按 patch_size={patch_size} 切成 "
+                f"{num_patches} 块，最多 {MAX_PATCHES} 块（注意力的计算量随块数的平方增长）"
+            )
+        width = 2 * d_model if d_ff is None else d_ff
+        check_parameter_count(
+            (num_patches + 1 + num_classes) * d_model
+            + num_layers * (4 * d_model + 2 * width) * d_model
+        )
         self.image_size, self.patch_size, self.in_channels = image_size, patch_size, in_channels
         self.num_classes, self.d_model, self.position = num_classes, d_model, position
         self.grid = image_size // patch_size  # patches per row (and per column)
@@ -235,7 +303,7 @@ class ViT(nn.Module):
 
     def tokens(self, images: torch.Tensor) -> torch.Tensor:
         """步骤 1–3：images (batch, C, H, W) -> (batch, 1 + num_patches, d_model)"""
-        _check_images(images)
+        _check_images(images, finite=True)
         if tuple(images.shape[1:]) != (self.in_channels, self.image_size, self.image_size):
             raise ValueError(
                 f"图像的形状应为 (batch, {self.in_channels}, {self.image_size}, "
@@ -273,6 +341,7 @@ class ViT(nn.Module):
 
 def count_parameters(model: nn.Module) -> int:
     """可训练参数的个数。"""
+    check_instance("model", model, nn.Module, "一个 torch 模型")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -292,6 +361,16 @@ def vit_parameter_count(
     4(d² + d) attention + (d·d_ff + d_ff) + (d_ff·d + d) MLP + 2·2d LayerNorms;
     final LayerNorm 2d; head d·classes + classes.
     """
+    check_int("image_size（图像边长）", image_size)
+    _check_patch_size(patch_size, image_size, image_size)
+    for name, value in (
+        ("in_channels", in_channels),
+        ("d_model", d_model),
+        ("num_layers（层数）", num_layers),
+        ("d_ff（MLP 的宽度）", d_ff),
+        ("num_classes（类别数）", num_classes),
+    ):
+        check_int(name, value)
     n = (image_size // patch_size) ** 2
     d = d_model
     parts = {
@@ -310,6 +389,9 @@ def vit_parameter_count(
 # 数据：scikit-learn 自带的手写数字（8×8，1797 张，不需要下载）
 
 
+NUM_DIGITS = 1797  # images in scikit-learn's load_digits()
+
+
 @dataclass(frozen=True)
 class DigitsSplit:
     """分好层的训练集 / 测试集。图像 (n, 1, 8, 8)，像素 0..1（原始 0..16 除以 16）。"""
@@ -323,11 +405,23 @@ class DigitsSplit:
 
 def load_digits_split(*, test_size: float = 0.2, seed: int = 0) -> DigitsSplit:
     """load_digits() 按类别分层（stratified）随机划分，固定种子，每次结果相同。"""
-    from sklearn.datasets import load_digits
+    if not (isinstance(test_size, float) and 0.0 < test_size < 1.0):
+        raise ValueError(
+            f"test_size（测试集比例）必须是 0 到 1 之间的小数，实际是 {short_repr(test_size)}"
+        )
+    seed = check_seed(seed, "seed")
+    if seed >= 2**32:  # scikit-learn's random_state
+        raise ValueError(f"seed 必须小于 2**32（scikit-learn 的限制），实际是 {seed}")
+    n, classes = NUM_DIGITS, 10
+    n_test = math.ceil(test_size * n)  # how train_test_split counts
+    if n_test < classes or n - n_test < classes:
+        raise ValueError(
+            f"test_size={test_size:g} 让测试集有 {n_test} 张、训练集有 {n - n_test} 张图："
+            f"分层划分要求两边都至少有 {classes} 张（每个数字一张）"
+        )
+    from sklearn.datasets import load_digits  # after the checks: the import takes a while
     from sklearn.model_selection import train_test_split
 
-    if not (isinstance(test_size, float) and 0.0 < test_size < 1.0):
-        raise ValueError(f"test_size（测试集比例）必须是 0 到 1 之间的小数，实际是 {test_size!r}")
     digits = load_digits()
     images = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (n, 1, 8, 8)
     labels = torch.tensor(digits.target, dtype=torch.long)  # (n,)
@@ -352,23 +446,25 @@ def random_shift(
     images (batch, C, H, W) -> the same shape.
     """
     _check_images(images)
-    check_int("max_shift（最大平移）", max_shift, 0)
-    if not (isinstance(prob, (int, float)) and 0.0 <= prob <= 1.0):
-        raise ValueError(f"prob（平移的概率）必须在 0 到 1 之间，实际是 {prob!r}")
+    batch, _, height, width = images.shape
+    # a shift by the image's size already leaves nothing of it; the padding grows with m
+    check_int("max_shift（最大平移）", max_shift, 0, maximum=max(height, width))
+    check_number("prob（平移的概率）", prob, 0.0, 1.0)
+    if generator is not None:
+        check_instance("generator", generator, torch.Generator, "torch.Generator 或 None")
     if max_shift == 0:
         return images.clone()
-    batch, _, height, width = images.shape
     m = max_shift
     padded = F.pad(images, (m, m, m, m))  # (batch, C, H + 2m, W + 2m)
     shifts = torch.randint(-m, m + 1, (2, batch), generator=generator)  # dy, dx per image
     if prob < 1.0:  # each image is shifted only with probability ``prob``
         shifts = shifts * (torch.rand(batch, generator=generator) < prob)
     out = torch.empty_like(images)
-    for dy in range(-m, m + 1):
-        for dx in range(-m, m + 1):
-            sel = (shifts[0] == dy) & (shifts[1] == dx)  # (batch,)
-            # shifting the picture down by dy = reading the padded image dy rows higher
-            out[sel] = padded[sel, :, m - dy : m - dy + height, m - dx : m - dx + width]
+    # only the (dy, dx) that were drawn, at most batch of them (not all (2m + 1)² shifts)
+    for dy, dx in torch.unique(shifts, dim=1).T.tolist():
+        sel = (shifts[0] == dy) & (shifts[1] == dx)  # (batch,)
+        # shifting the picture down by dy = reading the padded image dy rows higher
+        out[sel] = padded[sel, :, m - dy : m - dy + height, m - dx : m - dx + width]
     return out
 
 
@@ -449,11 +545,29 @@ def train_vit(
     ``patch_size=4`` (4 patches, passed on to ``ViT``), ``patch_keep=None``, ``batch_size=512``,
     ``epochs=128`` gave 1 to 9 wrong, 18 of 20 runs ≥ 98 %.
     """
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("eval_every", eval_every)):
-        check_int(name, value)
-    check_int("seed", seed, 0)
+    for name, value, most in (
+        ("epochs", epochs, MAX_EPOCHS),
+        ("batch_size", batch_size, None),
+        ("eval_every", eval_every, None),
+    ):
+        check_int(name, value, maximum=most)
+    check_seed(seed)
     check_positive("lr（学习率）", lr)
+    check_number("weight_decay（权重衰减）", weight_decay, 0.0)
+    check_number("warmup（学习率上升阶段的比例）", warmup, 0.0, 1.0, low_open=True, high_open=True)
+    check_number("shift_prob（平移的概率）", shift_prob, 0.0, 1.0)
+    check_number("label_smoothing（标签平滑）", label_smoothing, 0.0, 1.0)
+    check_num_threads(num_threads)
+    known = set(inspect.signature(ViT.__init__).parameters) - {"self"}
+    unknown = sorted(set(model_kwargs) - known)
+    if unknown:
+        raise ValueError(
+            f"未知的参数：{'、'.join(short_repr(k, 20) for k in unknown[:5])}。"
+            f"ViT 的参数是：{'、'.join(sorted(known))}"
+        )
     split = load_digits_split() if split is None else split
+    check_instance("split", split, DigitsSplit, "load_digits_split() 给出的数据")
+    check_int("max_shift（最大平移）", max_shift, 0, maximum=max(split.x_train.shape[-2:]))
     with torch_threads(num_threads):
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
@@ -475,28 +589,29 @@ def train_vit(
         )
         history = TrainHistory()
         start = time.perf_counter()
-        for epoch in range(1, epochs + 1):
-            model.train()
-            order = torch.randperm(n, generator=gen)
-            total_loss, correct = 0.0, 0
-            for i in range(0, n, batch_size):
-                idx = order[i : i + batch_size]
-                x = random_shift(split.x_train[idx], max_shift, prob=shift_prob, generator=gen)
-                y = split.y_train[idx]
-                logits = model(x)  # (batch, num_classes)
-                loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                total_loss += loss.item() * len(idx)
-                correct += int((logits.argmax(-1) == y).sum())
-            history.epoch.append(epoch)
-            history.train_loss.append(total_loss / n)
-            history.train_acc.append(correct / n)
-            if epoch % eval_every == 0 or epoch == epochs:
-                history.test_epoch.append(epoch)
-                history.test_acc.append(accuracy(model, split.x_test, split.y_test))
+        with training_guard(model, optimizer):
+            for epoch in range(1, epochs + 1):
+                model.train()
+                order = torch.randperm(n, generator=gen)
+                total_loss, correct = 0.0, 0
+                for i in range(0, n, batch_size):
+                    idx = order[i : i + batch_size]
+                    x = random_shift(split.x_train[idx], max_shift, prob=shift_prob, generator=gen)
+                    y = split.y_train[idx]
+                    logits = model(x)  # (batch, num_classes)
+                    loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    schedule.step()
+                    total_loss += loss.item() * len(idx)
+                    correct += int((logits.argmax(-1) == y).sum())
+                history.epoch.append(epoch)
+                history.train_loss.append(total_loss / n)
+                history.train_acc.append(correct / n)
+                if epoch % eval_every == 0 or epoch == epochs:
+                    history.test_epoch.append(epoch)
+                    history.test_acc.append(accuracy(model, split.x_test, split.y_test))
         seconds = time.perf_counter() - start
     model.eval()
     return TrainResult(model, history, seconds)
@@ -509,6 +624,9 @@ def nearest_neighbour_predict(split: DigitsSplit) -> torch.Tensor:
     A baseline that learns nothing: it compares the 64 pixels directly (Euclidean distance,
     float64; a tie goes to the first training image). Returns the predicted labels (n_test,).
     """
+    check_instance("split", split, DigitsSplit, "load_digits_split() 给出的数据")
+    if len(split.y_train) == 0:
+        raise ValueError("split 的训练集是空的：没有可以比较的训练图")
     x_train = split.x_train.flatten(1).double()  # (n_train, 64)
     x_test = split.x_test.flatten(1).double()  # (n_test, 64)
     distances = torch.cdist(x_test, x_train)  # (n_test, n_train)
@@ -518,6 +636,11 @@ def nearest_neighbour_predict(split: DigitsSplit) -> torch.Tensor:
 @torch.no_grad()
 def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     """模型的 logits (n, num_classes)，在 eval 模式下分批计算。"""
+    check_instance("model", model, nn.Module, "ViT、train_vit 或 load_reference 给出的模型")
+    _check_images(images, finite=True)
+    if len(images) == 0:
+        raise ValueError("images（图像）是空的：至少要有一张图")
+    check_int("batch_size（批大小）", batch_size)
     was_training = model.training
     model.eval()
     out = torch.cat([model(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
@@ -526,21 +649,30 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 512) -> to
 
 
 def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
-    """准确率：预测（logits 最大的类）等于标签的比例。"""
-    return float((predict(model, images).argmax(-1) == labels).float().mean())
+    """准确率：预测（logits 最大的类）等于标签的比例。``labels``: (n,) 整数类别，与图一一对应。"""
+    _check_images(images)
+    labels = as_ids("labels（标签）", labels, 2**62, ndim=1)
+    if len(labels) != len(images):
+        raise ValueError(f"labels 有 {len(labels)} 个，图有 {len(images)} 张，两者应相等")
+    logits = predict(model, images)  # (n, num_classes)
+    if len(labels) and int(labels.max()) >= logits.shape[-1]:
+        raise ValueError(
+            f"labels（标签）里的类别必须在 0 到 {logits.shape[-1] - 1} 之间（模型有 "
+            f"{logits.shape[-1]} 类），实际有 {int(labels.max())}"
+        )
+    return float((logits.argmax(-1) == labels).float().mean())
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int = 10) -> torch.Tensor:
     """混淆矩阵（confusion matrix）C：C[i, j] = 真实是 i、预测成 j 的个数。(classes, classes)"""
-    y_true, y_pred = torch.as_tensor(y_true), torch.as_tensor(y_pred)
+    check_int("num_classes（类别数）", num_classes, maximum=10_000)
+    y_true = as_ids("y_true（真实类别）", y_true, num_classes)
+    y_pred = as_ids("y_pred（预测类别）", y_pred, num_classes)
     if y_true.shape != y_pred.shape or y_true.dim() != 1:
         raise ValueError(
             f"y_true 与 y_pred 必须是等长的一维张量，实际形状 {tuple(y_true.shape)} 与 "
             f"{tuple(y_pred.shape)}"
         )
-    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        if y.numel() and (y.min() < 0 or y.max() >= num_classes):
-            raise ValueError(f"{name} 中的类别必须在 0 到 {num_classes - 1} 之间")
     flat = y_true.long() * num_classes + y_pred.long()  # (n,)
     return torch.bincount(flat, minlength=num_classes**2).reshape(num_classes, num_classes)
 
@@ -557,8 +689,10 @@ def cls_attention(model: ViT, images: torch.Tensor, layer: int = -1, head: int |
     None for the mean over heads. The CLS token's attention to itself is left out, so a
     map sums to 1 − (its weight on itself).
     """
+    _check_model(model)
     num_layers = len(model.blocks)
     check_int("layer（层）", layer, -num_layers, maximum=num_layers - 1)
+    _check_images(images, finite=True)
     was_training = model.training
     model.eval()
     model(images)
@@ -581,9 +715,14 @@ def position_similarity(pos: torch.Tensor) -> torch.Tensor:
     """
     if not isinstance(pos, torch.Tensor) or pos.dim() != 2 or pos.shape[0] < 3:
         raise ValueError("pos 的形状应为 (1 + num_patches, d_model)")
+    if not pos.is_floating_point():
+        raise TypeError(f"pos（位置向量）必须是浮点张量，实际的类型是 {pos.dtype}")
+    check_finite("pos（位置向量）", pos)
     p = pos[1:].to(torch.float64)  # (num_patches, d_model)
     norms = p.norm(dim=1, keepdim=True)  # (num_patches, 1)
     check_nonzero_rows("pos（位置向量）", norms)
+    if not bool(norms.isfinite().all()):
+        raise ValueError("pos（位置向量）里的数太大：向量的长度溢出成了无穷大，无法算余弦相似度")
     p = p / norms
     return p @ p.T  # (num_patches, d_model) @ (d_model, num_patches)
 
@@ -596,17 +735,34 @@ def shuffle_patches(images: torch.Tensor, patch_size: int, perm) -> torch.Tensor
     """
     patches = patchify(images, patch_size)  # (batch, num_patches, C·p·p)
     batch, n, _ = patches.shape
-    perm = torch.as_tensor(perm)
+    perm = as_ids("perm（块的新顺序）", perm, n, ndim=1)
     if sorted(perm.tolist()) != list(range(n)):
-        raise ValueError(f"perm 必须是 0 到 {n - 1} 的一个排列")
+        raise ValueError(f"perm 必须是 0 到 {n - 1} 的一个排列（每个编号正好出现一次）")
     return unpatchify(patches[:, perm], patch_size, images.shape[1], images.shape[2])
 
 
 def unpatchify(patches: torch.Tensor, patch_size: int, channels: int, height: int):
-    """patchify 的逆运算：(batch, num_patches, C·p·p) -> (batch, C, H, W)，H = W = height。"""
-    p = patch_size
-    batch, n, _ = patches.shape
+    """patchify 的逆运算：(batch, num_patches, C·p·p) -> (batch, C, H, W)。
+
+    ``height``: the image's height H; the width follows from the number of patches.
+    """
+    if not isinstance(patches, torch.Tensor) or patches.dim() != 3:
+        shape = (
+            tuple(patches.shape) if isinstance(patches, torch.Tensor) else type(patches).__name__
+        )
+        raise ValueError(f"patches 的形状应为 (batch, num_patches, C·p·p)，实际是 {shape}")
+    p = check_int("patch_size（块的边长）", patch_size)
+    check_int("channels（通道数）", channels)
+    check_int("height（图像的高）", height)
+    batch, n, size = patches.shape
+    if height % p:
+        raise ValueError(f"height（{height}）必须能被 patch_size（{p}）整除")
     rows = height // p
+    if n % rows or size != channels * p * p:
+        raise ValueError(
+            f"patches 的形状 {tuple(patches.shape)} 与 patch_size={p}、channels={channels}、"
+            f"height={height} 不符：应是 (batch, {rows} 的倍数, {channels * p * p})"
+        )
     cols = n // rows
     x = patches.reshape(batch, rows, cols, channels, p, p)  # (batch, rows, cols, C, p, p)
     x = x.permute(0, 3, 1, 4, 2, 5)  # (batch, C, rows, p, cols, p)
@@ -630,10 +786,17 @@ class VitTrace:
 
 @torch.no_grad()
 def trace(model: ViT, image: torch.Tensor) -> VitTrace:
-    """把一张图 (C, H, W) 送进模型，记下切块、token、每层注意力和预测概率。"""
+    """把一张图 (C, H, W) 送进模型，记下切块、token、每层注意力和预测概率。
+
+    Integer pixels are turned into the model's float type first, so every field is float.
+    """
+    _check_model(model)
     if not isinstance(image, torch.Tensor) or image.dim() != 3:
         shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
         raise ValueError(f"image 的形状应为 (channels, height, width)，实际是 {shape}")
+    _check_images(image.unsqueeze(0), finite=True)
+    if not image.is_floating_point():
+        image = image.to(model.cls_token.dtype)
     was_training = model.training
     model.eval()
     x = image.unsqueeze(0)  # (1, C, H, W)
@@ -653,8 +816,10 @@ def neighbour_similarity(sim: torch.Tensor, grid: int) -> tuple[float, float]:
 
     ``sim``: (grid², grid²) from ``position_similarity``; patches in row-major order.
     """
+    check_int("grid（每行的块数）", grid, 2, maximum=MAX_PATCHES)  # one patch has no neighbour
     if not isinstance(sim, torch.Tensor) or sim.shape != (grid * grid, grid * grid):
         raise ValueError(f"sim 的形状应为 ({grid * grid}, {grid * grid})")
+    check_finite("sim（相似度）", sim)
     idx = torch.arange(grid * grid)
     r, c = idx // grid, idx % grid
     dist = (r[:, None] - r[None, :]).abs() + (c[:, None] - c[None, :]).abs()  # (n, n)

@@ -26,7 +26,19 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._threads import torch_threads
-from .._validate import check_int, check_nonzero_rows, check_positive
+from .._validate import (
+    as_matrix,
+    check_instance,
+    check_int,
+    check_nonzero_rows,
+    check_number,
+    check_parameter_count,
+    check_positive,
+    check_seed,
+    quote,
+    short_repr,
+    training_guard,
+)
 from ..nn.linalg import cosine_matrix, pca_project
 
 # 第 3 章用来衡量 word2vec 的词组（全都在随书语料里）：同组的词应当彼此相近。
@@ -39,6 +51,10 @@ WORD_GROUPS = {
     "饮料": ["牛奶", "茶", "咖啡", "果汁", "豆浆"],
     "主食": ["米饭", "面条", "饺子", "包子", "馒头"],
 }
+
+# Upper bounds for what a reader can type (the chapter trains 5 epochs, a few seconds).
+MAX_EPOCHS = 1000
+MAX_NEGATIVES = 100
 
 
 @dataclass
@@ -59,12 +75,14 @@ class Vocab:
         return word in self.index
 
     def id_of(self, word: str) -> int:
-        """词 → 编号；不在词表里时给出中文错误。"""
-        if not isinstance(word, str) or not word.strip():
+        """词 → 编号；空的、不是字符串或不在词表里时给出中文错误（ValueError / TypeError）。"""
+        if not isinstance(word, str):
+            raise TypeError(f"词必须是字符串，实际是 {type(word).__name__}")
+        if not word.strip():
             raise ValueError("请输入一个词（不能为空）")
         word = word.strip()
         if word not in self.index:
-            raise KeyError(f"“{word}”不在词表里（词表共 {len(self.words)} 个词）")
+            raise ValueError(f"{quote(word)}不在词表里（词表共 {len(self.words)} 个词）")
         return self.index[word]
 
 
@@ -74,10 +92,15 @@ def _check_sentences(sentences) -> None:
     for i, s in enumerate(sentences):
         if isinstance(s, str) or not isinstance(s, (list, tuple)):
             raise ValueError(
-                f"第 {i + 1} 句应是词的列表，例如 ['我', '喜欢', '苹果']，实际是 {s!r}"
+                f"第 {i + 1} 句应是词的列表，例如 ['我', '喜欢', '苹果']，实际是 {short_repr(s)}"
             )
-        if not all(isinstance(w, str) and w for w in s):
-            raise ValueError(f"第 {i + 1} 句里有不是字符串或为空的词：{s!r}")
+        bad = [w for w in s if not (isinstance(w, str) and w)]
+        if bad:
+            raise ValueError(f"第 {i + 1} 句里有不是字符串或为空的词：{short_repr(bad[0])}")
+
+
+def _check_vocab(vocab) -> None:
+    check_instance("vocab（词表）", vocab, Vocab, "build_vocab 或 train_word2vec 给出的词表")
 
 
 def build_vocab(sentences, min_count: int = 1) -> Vocab:
@@ -94,6 +117,7 @@ def build_vocab(sentences, min_count: int = 1) -> Vocab:
 def skipgram_pairs(sentences, vocab: Vocab, window: int = 2) -> torch.Tensor:
     """所有 (中心词, 上下文词) 的编号对，形状 (num_pairs, 2)。上下文 = 前后各 window 个词以内。"""
     _check_sentences(sentences)
+    _check_vocab(vocab)
     check_int("window（窗口大小）", window)
     pairs = []
     for s in sentences:
@@ -109,9 +133,16 @@ def skipgram_pairs(sentences, vocab: Vocab, window: int = 2) -> torch.Tensor:
 
 def negative_distribution(vocab: Vocab, power: float = 0.75) -> torch.Tensor:
     """负采样分布 P(w) ∝ count(w)^power（word2vec 用 3/4）。形状 (vocab_size,)。"""
+    _check_vocab(vocab)
+    power = check_number("power（次数的幂）", power)  # a float: 10**30 would overflow torch's int
     counts = torch.tensor(vocab.counts, dtype=torch.float64)
     p = counts**power
-    return p / p.sum()
+    p = p / p.sum()
+    if not bool(p.isfinite().all()):
+        raise ValueError(
+            f"power（次数的幂）= {power:g} 太大或太小：count^power 溢出了，分布里出现 NaN"
+        )
+    return p
 
 
 class SkipGramNS(nn.Module):
@@ -121,6 +152,7 @@ class SkipGramNS(nn.Module):
         super().__init__()
         check_int("vocab_size（词表大小）", vocab_size, 2)
         check_int("d_model（向量维度）", d_model)
+        check_parameter_count(2 * vocab_size * d_model)
         self.in_embed = nn.Embedding(vocab_size, d_model, dtype=torch.float64)
         self.out_embed = nn.Embedding(vocab_size, d_model, dtype=torch.float64)
         bound = 0.5 / d_model
@@ -162,10 +194,11 @@ def train_word2vec(
 ) -> Word2VecResult:
     """在 ``sentences`` 上训练 SGNS。固定 seed 时结果在同一台机器上完全可复现。"""
     check_int("d_model（向量维度）", d_model)
-    check_int("num_negatives（负样本个数）", num_negatives)
-    check_int("epochs（训练轮数）", epochs)
+    check_int("num_negatives（负样本个数）", num_negatives, maximum=MAX_NEGATIVES)
+    check_int("epochs（训练轮数）", epochs, maximum=MAX_EPOCHS)
     check_int("batch_size（批大小）", batch_size)
     check_positive("lr（学习率）", lr)
+    check_seed(seed)
     # One thread: the ops here are far too small to gain from threads; on a busy 2-core
     # machine two threads waiting on each other made training ~8x slower (25 s vs 3 s).
     with torch_threads(1):
@@ -183,34 +216,44 @@ def _train(sentences, d_model, window, num_negatives, epochs, batch_size, lr, se
     model = SkipGramNS(len(vocab), d_model)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     epoch_losses = []
-    for _ in range(epochs):
-        order = torch.randperm(len(pairs), generator=gen)
-        total, n = 0.0, 0
-        for start in range(0, len(pairs), batch_size):
-            batch = pairs[order[start : start + batch_size]]  # (batch, 2)
-            negatives = torch.multinomial(
-                noise, batch.shape[0] * num_negatives, replacement=True, generator=gen
-            ).view(batch.shape[0], num_negatives)  # (batch, K)
-            loss = model(batch[:, 0], batch[:, 1], negatives)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * batch.shape[0]
-            n += batch.shape[0]
-        epoch_losses.append(total / n)
+    with training_guard(model, opt):
+        for _ in range(epochs):
+            order = torch.randperm(len(pairs), generator=gen)
+            total, n = 0.0, 0
+            for start in range(0, len(pairs), batch_size):
+                batch = pairs[order[start : start + batch_size]]  # (batch, 2)
+                negatives = torch.multinomial(
+                    noise, batch.shape[0] * num_negatives, replacement=True, generator=gen
+                ).view(batch.shape[0], num_negatives)  # (batch, K)
+                loss = model(batch[:, 0], batch[:, 1], negatives)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item() * batch.shape[0]
+                n += batch.shape[0]
+            epoch_losses.append(total / n)
     vectors = model.in_embed.weight.detach().numpy().copy()
     return Word2VecResult(vocab, vectors, epoch_losses, model)
 
 
 def nearest_neighbours(vectors, vocab: Vocab, word: str, k: int = 5) -> list[tuple[str, float]]:
-    """与 ``word`` 余弦相似度最高的 k 个词（不含它自己），从高到低。"""
-    check_int("k（近邻个数）", k)
+    """与 ``word`` 余弦相似度最高的 k 个词（不含它自己），从高到低。
+
+    ``vectors`` (vocab_size, d_model), one row per word of ``vocab``; a row with NaN or inf
+    is refused (it would silently drop out of the ranking), and so are vectors so long that
+    their length overflows.
+    """
+    _check_vocab(vocab)
+    check_int("k（近邻个数）", k, maximum=max(1, len(vocab) - 1))
     i = vocab.id_of(word)
-    m = np.asarray(vectors, dtype=np.float64)
+    m = as_matrix("vectors（词向量）", vectors)  # numbers, 2-D, no NaN or inf
     if m.shape[0] != len(vocab):
         raise ValueError(f"vectors 有 {m.shape[0]} 行，词表有 {len(vocab)} 个词，两者应相等")
-    norms = np.linalg.norm(m, axis=1, keepdims=True)  # (vocab_size, 1)
+    with np.errstate(over="ignore"):  # an overflow is reported just below
+        norms = np.linalg.norm(m, axis=1, keepdims=True)  # (vocab_size, 1)
     check_nonzero_rows("vectors（词向量）", norms)
+    if not np.isfinite(norms).all():
+        raise ValueError("vectors（词向量）里的数太大：向量的长度溢出成了无穷大，无法算余弦相似度")
     unit = m / norms  # (vocab_size, d_model)
     sims = unit @ unit[i]  # (vocab_size,)
     sims[i] = -np.inf
@@ -219,13 +262,24 @@ def nearest_neighbours(vectors, vocab: Vocab, word: str, k: int = 5) -> list[tup
 
 
 def group_similarity(vectors, vocab: Vocab, groups: dict[str, list[str]]) -> tuple[float, float]:
-    """(同组词对的平均余弦相似度, 不同组词对的平均余弦相似度)。"""
+    """(同组词对的平均余弦相似度, 不同组词对的平均余弦相似度)。
+
+    ``groups``: {group name: [word, ...]}, at least two groups, none of them empty.
+    """
+    _check_vocab(vocab)
+    check_instance("groups（词组）", groups, dict, "{组名: [词, ...]}")
     if len(groups) < 2:
         raise ValueError("至少需要两组词，才能比较组内与组间的相似度")
+    for name, ws in groups.items():
+        if isinstance(ws, str) or not isinstance(ws, (list, tuple)) or not ws:
+            raise ValueError(f"词组 {quote(name)} 应是非空的词列表，实际是 {short_repr(ws)}")
     words = [w for ws in groups.values() for w in ws]
     label = [g for g, ws in groups.items() for _ in ws]
     ids = [vocab.id_of(w) for w in words]
-    sims = cosine_matrix(np.asarray(vectors)[ids])
+    m = as_matrix("vectors（词向量）", vectors)
+    if m.shape[0] != len(vocab):
+        raise ValueError(f"vectors 有 {m.shape[0]} 行，词表有 {len(vocab)} 个词，两者应相等")
+    sims = cosine_matrix(m[ids])
     same, diff = [], []
     for a in range(len(words)):
         for b in range(a + 1, len(words)):
