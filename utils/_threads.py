@@ -1,6 +1,6 @@
 """torch 的 CPU 线程数：在一段代码里固定，结束后恢复。Fix torch's thread count for a block.
 
-Every live training in the book runs with a fixed number of threads (chapter 6's ViT 2,
+Every live training in the book runs with a fixed number of threads (chapter 7's ViT 2,
 the others 1): the count changes the order of floating-point sums, so a fixed count makes
 a run give the same numbers every time, whatever the machine's number of cores.
 """

@@ -199,7 +199,7 @@ def image_patches(image, patch: int) -> np.ndarray:
     """把一张 (H, W) 的图切成 patch×patch 的小块，每块展平成一个向量（ViT 的第一步）。
 
     返回 (num_patches, patch·patch)，按从左到右、从上到下的顺序。
-    The same cut as chapter 6's ``utils.models.vit.patchify``, for one single-channel image.
+    The same cut as chapter 7's ``utils.models.vit.patchify``, for one single-channel image.
     """
     img = as_matrix("image（图像）", image)
     patch = check_int("patch（小块边长）", patch)

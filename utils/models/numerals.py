@@ -1,4 +1,4 @@
-"""中文数字 → 阿拉伯数字：第 1 章的编码器–解码器任务（数据由代码生成）。
+"""中文数字 → 阿拉伯数字：第 5 章的编码器–解码器任务（数据由代码生成）。
 
 The chapter-1 task: translate a Chinese numeral (三百零五, 两千零八, 一万零五十) into its
 Arabic digits (305, 2008, 10050) with a small encoder–decoder Transformer trained live on

@@ -210,7 +210,7 @@ REFERENCES: dict[str, Reference] = {
     for r in (
         Reference(
             "numerals",
-            "中文数字 → 阿拉伯数字（第 1 章）",
+            "中文数字 → 阿拉伯数字（第 5 章）",
             {"steps": 600, "seed": 0, "num_threads": 1},
             _numerals_train,
             _numerals_build,
@@ -226,7 +226,7 @@ REFERENCES: dict[str, Reference] = {
         ),
         Reference(
             "char_lm",
-            "字符级语言模型（第 5 章）",
+            "字符级语言模型（第 6 章）",
             {
                 "seed": 0,
                 "steps": 250,
@@ -242,7 +242,7 @@ REFERENCES: dict[str, Reference] = {
         ),
         Reference(
             "sasrec",
-            "SASRec 推荐模型（第 5 章）",
+            "SASRec 推荐模型（第 6 章）",
             {"seed": 0, "epochs": 8, "d_model": 32, "num_heads": 2, "num_layers": 2},
             _sasrec_train,
             _sasrec_build,
@@ -250,7 +250,7 @@ REFERENCES: dict[str, Reference] = {
         ),
         Reference(
             "vit",
-            "Vision Transformer（第 6 章）",
+            "Vision Transformer（第 7 章）",
             {"seed": 0, "epochs": 96, "position": "learned", "d_ff": 64, "num_threads": 1},
             _vit_train,
             _vit_build,
@@ -300,10 +300,10 @@ def load_reference(name: str, *, dtype: torch.dtype = torch.float64) -> nn.Modul
 
 
 def vit_seed_runs() -> dict:
-    """第 6 章的 ViT 换种子各训练一次的结果（data/models/vit_seeds.json）。
+    """第 7 章的 ViT 换种子各训练一次的结果（data/models/vit_seeds.json）。
 
     ``{recipe name: {"title", "recipe", "test_images", "runs": [{"seed", "wrong",
-    "near_above_far"}, ...]}}`` for the recipes "live" (chapter 6's live training),
+    "near_above_far"}, ...]}}`` for the recipes "live" (chapter 7's live training),
     "reference" (the reference model's) and "patch4" (exercise 8's), measured by
     ``scripts/measure_vit_seeds.py`` under ``REFERENCE_NUMERICS``.
     """

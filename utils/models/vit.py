@@ -527,7 +527,7 @@ def train_vit(
     trains much faster here than ViT's 0.02.
 
     ``num_threads`` sets torch's CPU threads for the run and restores them afterwards; None
-    (the default) leaves torch's own count, normally one per core: chapter 6's live run
+    (the default) leaves torch's own count, normally one per core: chapter 7's live run
     uses the reader's whole CPU. On the book's 2-core machine that is 2 threads, and 48
     epochs took 12.3–34.4 s (the median of a day's runs 15–20 s: the virtual machine's speed
     varies, the second thread's most) against about 20 s on one thread. The thread count
@@ -537,7 +537,7 @@ def train_vit(
     learning curve), and after the last one (each measurement is a forward pass over the
     test set, about 50 ms, counted in ``seconds``).
 
-    Measured (``scripts/measure_vit_seeds.py``, one thread, reference numerics; chapter 6
+    Measured (``scripts/measure_vit_seeds.py``, one thread, reference numerics; chapter 7
     prints the table from data/models/vit_seeds.json): seeds 0–19 gave 3 to 13 of the 360
     test images wrong, 98.18 % on average, 14 of the 20 runs ≥ 98 %; 96 epochs (the
     reference model's recipe) 1 to 4 wrong in 10 seeds. A run's accuracy is a random draw:

@@ -410,7 +410,12 @@ def _check_layer_input(layer, outer: bool, x_named, *masks) -> None:
 
 
 class TokenEmbedding(nn.Module):
-    """词嵌入乘以 √d_model（论文 3.4 节），使它与位置编码的量级相当。"""
+    """词嵌入乘以 √d_model（论文 3.4 节），使它与位置编码的量级相当。
+
+    乘以 √d_model 要与标准差 1/√d_model 的初始化配套（第 4 章的“精确地说”）：这样相乘
+    之后分量的均方根约为 1，与位置编码的 1/√2 相当。nn.Embedding 默认的标准差是 1，
+    乘以 √d_model 后会把位置编码淹没。
+    """
 
     def __init__(self, vocab_size: int, d_model: int):
         super().__init__()
@@ -418,6 +423,7 @@ class TokenEmbedding(nn.Module):
         d_model = check_int("d_model（向量维度）", d_model)
         check_budget("vocab_size × d_model（参数个数）", vocab_size * d_model, MAX_PARAMETERS)
         self.embedding = nn.Embedding(vocab_size, d_model)
+        nn.init.normal_(self.embedding.weight, mean=0.0, std=d_model**-0.5)
         self.vocab_size, self.d_model = vocab_size, d_model
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -793,7 +799,7 @@ def _load_stack(ours, theirs) -> None:
         _copy_state(ours.norm, theirs.norm)
 
 
-# --- chapter 1: post-norm vs pre-norm at initialisation ---
+# --- chapter 5: post-norm vs pre-norm at initialisation ---
 
 
 def norm_placement_stats(

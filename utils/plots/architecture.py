@@ -1,4 +1,4 @@
-"""第 1 章：用代码画出编码器–解码器的结构图，并用真实的前向传播追踪每一步的形状。
+"""第 1 章与第 5 章：用代码画出编码器–解码器的结构图，并用真实的前向传播追踪每一步的形状。
 
 The architecture is drawn with matplotlib patches (no downloaded image, labels in
 Chinese) as two figures: one layer in detail (``draw_layer``) and the unrolled N-layer

@@ -1,4 +1,4 @@
-"""第 6 章（Vision Transformer）的作图函数。所有文字为中文；先调用 use_chinese_font()。"""
+"""第 7 章（Vision Transformer）的作图函数。所有文字为中文；先调用 use_chinese_font()。"""
 
 from __future__ import annotations
 
@@ -214,7 +214,7 @@ def plot_confusion(cm):
 
 def plot_misclassified(images, labels, preds, *, indices=None, max_images: int = 12):
     """分错的测试图：标题写“真实 → 预测”；给了 ``indices``（每张图在测试集里的编号）时，
-    标题第一行写“#编号”，可以把这个编号输入第 6 章的 widget。"""
+    标题第一行写“#编号”，可以把这个编号输入第 7 章的 widget。"""
     images = _np(images)[:max_images]
     n = len(images)
     if indices is not None and len(indices) < n:

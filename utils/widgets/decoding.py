@@ -1,4 +1,4 @@
-"""第 1 章的 widget：一步一步看贪心解码（greedy decoding）——中文数字 → 阿拉伯数字。
+"""第 5 章的 widget：一步一步看贪心解码（greedy decoding）——中文数字 → 阿拉伯数字。
 
 Each step shows what the decoder sees and does: the decoder input so far, the row of the
 causal mask for the current position, the cross-attention row over the source

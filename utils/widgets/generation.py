@@ -1,4 +1,4 @@
-"""第 5 章的 widget：看字符级语言模型一个字一个字地生成。
+"""第 6 章的 widget：看字符级语言模型一个字一个字地生成。
 
 Each step shows the context so far, the causal-attention row of the last position (last
 layer, mean over heads), the five most probable next characters and the one chosen

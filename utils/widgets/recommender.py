@@ -1,4 +1,4 @@
-"""第 5 章的推荐 widget：一步一步看 SASRec 怎样给一个会话推荐下一件物品。
+"""第 6 章的推荐 widget：一步一步看 SASRec 怎样给一个会话推荐下一件物品。
 
 Steps for one session: (1) the items become tokens (ids); (2..) in each layer, the
 attention of the last position (the one that recommends) over the history, mean over
