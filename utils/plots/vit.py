@@ -38,7 +38,9 @@ def plot_patches(image: torch.Tensor, patch_size: int):
     rows, cols = height // patch_size, width // patch_size
     fig = plt.figure(figsize=(9, 3.6))
     ax = fig.add_axes([0.02, 0.05, 0.36, 0.82])
-    _digit(ax, img, f"原图 {height}×{width}，切成 {rows}×{cols} 块", fontsize=12)
+    title = f"原图 {height}×{width}，切成 {rows}×{cols} = {rows * cols} 块\n"
+    title += f"每块 {patch_size}×{patch_size} 像素"
+    _digit(ax, img, title, fontsize=12)
     _patch_grid(ax, height, width, patch_size, color="C3", lw=1.5)
     box = dict(fc="white", ec="none", alpha=0.8, pad=1)  # the number stays legible on black
     for r in range(rows):
