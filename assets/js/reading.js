@@ -2,7 +2,8 @@
  * Loaded on every page of the static site (never in JupyterLab). Plain JS, no libraries.
  *
  * 1. Controls that need a kernel: on the static page (widget state embedded, no kernel) a
- *    widget's text boxes do nothing, so they are disabled, with a note saying where they work.
+ *    widget's text boxes do nothing, so they are disabled, with a note saying where they work
+ *    (not those inside a .book-live box: their editor computes in the page).
  *    A widget the page connects to a kernel later (no "jupyter-widgets-disconnected" class)
  *    is left alone, and re-enabled if it was disabled here.
  * 2. Toggle buttons say which one is selected (aria-pressed), not only by colour.
@@ -87,7 +88,9 @@
     if (stat) doc.classList.add("book-static");
     root.querySelectorAll(".cell_output " + KERNEL_ONLY.split(", ").join(", .cell_output "))
       .forEach(function (box) {
-        var dead = stat && box.classList.contains("jupyter-widgets-disconnected");
+        // (.book-live: an editor that computes in the page, e.g. js/live-position.js)
+        var dead = stat && box.classList.contains("jupyter-widgets-disconnected") &&
+          !box.closest(".book-live");
         if (dead) disable(box);
         else if (box.classList.contains("book-needs-kernel")) enable(box);
       });
