@@ -42,7 +42,10 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 # The site is built from the outputs stored in the notebooks (nbval checks them in make test;
 # make execute refreshes them): nothing is executed here.
 # -W: any Sphinx warning fails the build; -n: warn about broken references.
+# _static/ is emptied first: Sphinx 7.4 does not overwrite a static file that is already there,
+# so an edited CSS or JS file would not reach a site built before.
 book: install
+	rm -rf _build/html/_static
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	$(BIN)/python scripts/make_slides.py
 	@echo

@@ -212,7 +212,7 @@
         if (!bg || !fg || bg[3] === 0) return;
         var lb = luminance(onWhite(bg));
         if (ratio(luminance(onWhite(fg)), lb) >= 4.5) return;
-        el.style.color = ratio(0, lb) >= ratio(1, lb) ? "#111" : "#fff";
+        el.style.color = ratio(0, lb) >= ratio(1, lb) ? "#000" : "#fff";  // black: #111 fell short
       });
   }
 
