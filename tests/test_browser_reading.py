@@ -23,8 +23,9 @@ The static site as readers use it, measured in the system Chromium (tests/confte
 
 This module holds the page-wide audits; the widget-by-widget checks are in
 test_browser_reading_widgets.py and the search in test_browser_search.py (separate modules, so
-that pytest-xdist runs them side by side). Each page is loaded once; the viewport and the theme are then switched in place (a device
-scale factor changes no CSS pixel, so 1280x720 is what the projector lays out). Dark mode is
+that pytest-xdist runs them side by side). Each page is loaded once; the viewport and the
+theme are then switched in place (a device scale factor changes no CSS pixel, so 1280x720 is
+what the projector lays out). Dark mode is
 the theme's own switch: ``data-theme="dark"`` on <html>, what its button sets.
 """
 
