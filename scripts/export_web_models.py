@@ -119,7 +119,11 @@ def _meta(name: str, model) -> dict:
         raw = split.x_test.reshape(len(split.y_test), -1) * 16  # back to the digits' 0..16
         assert torch.equal(raw, raw.round()), "the digits' pixels are multiples of 1/16"
         return {
-            "source": "scikit-learn load_digits (BSD-3-Clause), load_digits_split(0.2, seed=0)",
+            "source": (
+                "E. Alpaydin, C. Kaynak: Optical Recognition of Handwritten Digits, UCI Machine "
+                "Learning Repository, 1998, doi:10.24432/C50P49 (CC BY 4.0), as scikit-learn's "
+                "load_digits; the test images of load_digits_split(test_size=0.2, seed=0)"
+            ),
             "pixel_scale": 16,  # a pixel of the model's input is x_test_16 / 16
             "x_test_16": [int(v) for v in raw.flatten().tolist()],
             "y_test": [int(v) for v in split.y_test.tolist()],
