@@ -109,9 +109,25 @@ def _meta(name: str, model) -> dict:
             "eos_id": nm.EOS_ID,
         }
     if name == "sasrec":
-        from utils.models.recommender import ITEMS, NUM_CHAIN_ITEMS
+        from utils.models.recommender import CHAINS, ITEMS, NUM_CHAIN_ITEMS
+        from utils.models.reference import _rec_sessions
 
-        return {"items": list(ITEMS), "num_chain_items": NUM_CHAIN_ITEMS}
+        # The chapter's training sessions (the ones the model learnt from): per item, how often
+        # it occurs among the first session_len - 1 items and as the last one. The widget's
+        # popularity baseline is their sum; its notes on short sessions quote them.
+        train = _rec_sessions()[0]
+        counts = [
+            np.bincount(part.ravel(), minlength=len(ITEMS))
+            for part in (train[:, :-1], train[:, -1])
+        ]
+        return {
+            "items": list(ITEMS),
+            "num_chain_items": NUM_CHAIN_ITEMS,
+            "chains": [list(chain) for chain in CHAINS],
+            "train_session_len": int(train.shape[1]),
+            "train_earlier": [int(v) for v in counts[0]],
+            "train_last": [int(v) for v in counts[1]],
+        }
     if name == "vit":
         from utils.models.vit import load_digits_split
 

@@ -17,8 +17,8 @@
  * as utils/widgets/recommender.py's render_step into the panels of the selected session, as
  * RecommenderStepper._apply does. The popularity baseline and the counts of where an item
  * occurred come from the chapter's training sessions (make_sessions(2500, session_len=8,
- * p_chain=0.8, seed=0), split_users(test_fraction=0.2, seed=0)): TRAIN below, checked by
- * tests/test_browser_live_applications.py against Python.
+ * p_chain=0.8, seed=0), split_users(test_fraction=0.2, seed=0)), counted by
+ * scripts/export_web_models.py into the sasrec model's meta with CHAINS.
  *
  * In both, the number of steps (panels) is fixed, as in Python: the step slider never changes.
  * Bad input shows the message (utils/widgets/base.py error_html) and keeps the last good
@@ -35,30 +35,6 @@
   var KEPT = "上方仍显示上一次有效的结果。";
   var NEWLINE_SHOWN = "↵";
   var TOP_K = 5;
-
-  // recommender.py CHAINS (the chain items come first in ITEMS, in this order).
-  var CHAINS = [
-    ["手机", "手机壳", "耳机", "充电宝"],
-    ["笔记本电脑", "鼠标", "键盘", "显示器"],
-    ["相机", "存储卡", "三脚架"],
-    ["跑鞋", "运动袜", "运动手环"],
-    ["咖啡机", "咖啡豆", "奶泡器"],
-    ["帐篷", "睡袋", "登山杖"],
-    ["婴儿车", "奶瓶", "尿不湿"],
-    ["鱼竿", "鱼线", "鱼饵"],
-    ["吉他", "琴弦", "调音器"],
-    ["瑜伽垫", "瑜伽砖", "弹力带"],
-  ];
-  // The chapter's training sessions (2000 users × 8 items), per item id (ITEMS' order): how
-  // often it occurs among the first 7 items and as the 8th. Popularity = the sum.
-  var TRAIN = {
-    session_len: 8,
-    earlier: [203, 146, 80, 0, 196, 131, 65, 0, 229, 125, 0, 199, 96, 0, 196, 91, 0, 201, 97, 0,
-      181, 91, 0, 208, 93, 0, 195, 94, 0, 192, 109, 0, 3385, 1791, 1190, 856, 675, 557, 522, 450,
-      387, 362, 310, 297],
-    last: [0, 50, 52, 62, 0, 51, 53, 55, 0, 75, 102, 0, 74, 75, 0, 83, 79, 0, 84, 75, 0, 70, 76,
-      0, 98, 77, 0, 86, 85, 0, 66, 92, 125, 63, 39, 36, 29, 15, 19, 13, 13, 13, 10, 5],
-  };
 
   /* ------------------------------------------------------------ formatting (Python's) */
 
@@ -266,8 +242,15 @@
     this.numChain = model.meta.num_chain_items;
     this.id = {};
     for (var i = 0; i < this.names.length; i++) this.id[this.names[i]] = i;
-    this.popularity = TRAIN.earlier.map(function (e, i) {
-      return e + TRAIN.last[i];
+    this.chains = model.meta.chains;
+    // The chapter's training sessions: how often each item occurs among the first
+    // session_len - 1 items and as the last; popularity = the sum.
+    this.sessionLen = model.meta.train_session_len;
+    this.earlier = model.meta.train_earlier;
+    this.last = model.meta.train_last;
+    var last = this.last;
+    this.popularity = this.earlier.map(function (e, i) {
+      return e + last[i];
     });
   }
 
@@ -282,9 +265,10 @@
   // recommender.py next_in_chain: the id of the chain's next item, or null.
   Items.prototype.nextInChain = function (item) {
     var name = this.names[item];
-    for (var c = 0; c < CHAINS.length; c++) {
-      var j = CHAINS[c].indexOf(name);
-      if (j !== -1) return j + 1 < CHAINS[c].length ? this.id[CHAINS[c][j + 1]] : null;
+    for (var c = 0; c < this.chains.length; c++) {
+      var chain = this.chains[c];
+      var j = chain.indexOf(name);
+      if (j !== -1) return j + 1 < chain.length ? this.id[chain[j + 1]] : null;
     }
     return null;
   };
@@ -435,10 +419,10 @@
         items.names.length + " 件），" +
         "流行度基线排在第 <b>" + rank(items.popularity, trace.expected) + "</b> 名。";
       var n = trace.session.length;
-      var length = TRAIN.session_len;
-      var earlier = TRAIN.earlier[trace.expected];
+      var length = items.sessionLen;
+      var earlier = items.earlier[trace.expected];
       if (n < length - 1 && earlier === 0) {
-        var last = TRAIN.last[trace.expected];
+        var last = items.last[trace.expected];
         var why = items.nextInChain(trace.expected) === null
           ? "（它是链条的最后一件，生成数据时只会放在最后）" : "";
         verdict += "</p><p><b>注意</b>：这个会话只有 " + n + " 件，模型预测的是第 " + (n + 1) +
@@ -463,7 +447,7 @@
   // RecommenderStepper._apply.
   function applyRecommender(model, text, numSteps) {
     var items = model.items;
-    var session = parseItems(items, text, TRAIN.session_len - 1);
+    var session = parseItems(items, text, items.sessionLen - 1);
     var trace = recTrace(model, items, session);
     var values = [];
     for (var t = 0; t < numSteps; t++) values.push(renderRecStep(items, trace, t));
@@ -498,10 +482,11 @@
       model: "sasrec",
       check: function (model) {
         var names = model.meta.items;
-        var chain = [].concat.apply([], CHAINS);
+        var chain = [].concat.apply([], model.meta.chains || []);
         if (!Array.isArray(names) || names.length !== model.config.num_items ||
           !sameList(names.slice(0, chain.length), chain) ||
-          model.meta.num_chain_items !== chain.length || TRAIN.earlier.length !== names.length) {
+          model.meta.num_chain_items !== chain.length ||
+          (model.meta.train_earlier || []).length !== names.length) {
           throw new Error("live-applications.js: the sasrec model's items are not recommender.py's");
         }
         model.items = new Items(model);
