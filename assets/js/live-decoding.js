@@ -1,0 +1,507 @@
+/* js/live-decoding.js: chapter 5's decoding widget translates the reader's numeral in the page
+ * (issue 18, the decoding chapter). Loaded on every page of the static site (never in
+ * JupyterLab); it acts only on the greedy-decoding widget (.dec-stepper) of a static page,
+ * whose text box has no kernel (class "jupyter-widgets-disconnected"). In JupyterLab the
+ * Python editor decodes.
+ *
+ * Enter in the "中文数字" box checks the numeral exactly as utils/models/numerals.py's
+ * chinese_to_int does (same Chinese messages), then runs the shipped numerals reference model
+ * (window.BookNN, js/book-nn.js: the same weights as load_reference("numerals"), in float64)
+ * through the greedy loop of utils/nn/transformer.py's greedy_decode_trace, and writes the
+ * same HTML as utils/widgets/decoding.py's render_all into the NUM_STEPS panels of the
+ * "✎ 自己输入" example, which it then selects, as the Python editor's _apply does. The
+ * number of panels is fixed (NUM_STEPS = MAX_TARGET_LEN + 1, "解码已结束" fills the rest),
+ * so the step slider never changes. Bad input shows the message (utils/widgets/base.py
+ * error_html) and keeps the last good panels. The editor's box gets the class "book-live":
+ * reading.js then leaves its text box enabled. The model's weights are fetched from this site
+ * when the reader first opens the editor (or presses Enter). Plain JS, no libraries.
+ */
+(function () {
+  "use strict";
+
+  var MAX_NUMBER = 99999;
+  var DIGITS = "零一二三四五六七八九";
+  var UNITS = { 10: "十", 100: "百", 1000: "千", 10000: "万" };
+  var NUMERAL_CHARS = DIGITS + "两十百千万";
+  var MAX_SOURCE_LEN = 9;
+  var MAX_TARGET_LEN = 5;
+  var NUM_STEPS = MAX_TARGET_LEN + 1;
+  var PAD = "<pad>";
+  var BOS = "<s>";
+  var EOS = "</s>";
+  var SRC_VOCAB = [PAD].concat(Array.from(NUMERAL_CHARS));
+  var TGT_VOCAB = [PAD, BOS, EOS].concat(Array.from("0123456789"));
+  var BOS_ID = 1;
+  var EOS_ID = 2;
+  var MAX_MESSAGE = 200;
+  var NO_KERNEL = "（静态网页上没有内核，只能逐步查看，不能重算。）";
+  var KEPT = "上方仍显示上一次有效的结果。";
+  var CUSTOM_LABEL = "✎ 自己输入";
+
+  /* ------------------------------------------------------------ formatting (Python's) */
+
+  // Python's html.escape (quote=True).
+  function escapeHtml(s) {
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
+  }
+
+  // Python's f"{v:.{digits}f}": the double's exact decimal value, rounded half to even.
+  // (toFixed rounds exact ties up, e.g. 0.03125 -> "0.0313" where Python gives "0.0312".)
+  function fixed(v, digits) {
+    var s = Math.abs(v).toFixed(100);
+    var dot = s.indexOf(".");
+    var head = s.slice(0, dot) + s.slice(dot + 1, dot + 1 + digits);
+    var rest = s.slice(dot + 1 + digits);
+    var up = rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) ||
+      Number(head[head.length - 1]) % 2 === 1));
+    var n = BigInt(head) + (up ? 1n : 0n);
+    var t = n.toString().padStart(digits + 1, "0");
+    var out = digits ? t.slice(0, t.length - digits) + "." + t.slice(t.length - digits) : t;
+    return (v < 0 || Object.is(v, -0) ? "-" : "") + out;
+  }
+
+  /* ------------------------------------------------------------------ input (Python's) */
+
+  // Python's str.strip() whitespace.
+  var SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029" +
+    "\\u202f\\u205f\\u3000";
+  var STRIP = new RegExp("^[" + SPACE + "]+|[" + SPACE + "]+$", "g");
+
+  function Bad(message) {
+    this.message = message;
+  }
+
+  // numerals.py _group: 0 < n < 10000 -> 'X千X百X十X' with the zero rules.
+  function group(n, liangUnits) {
+    var out = [];
+    var pendingZero = false;
+    [1000, 100, 10, 1].forEach(function (unit) {
+      var d = Math.floor(n / unit) % 10;
+      if (d === 0) {
+        pendingZero = out.length > 0;
+        return;
+      }
+      if (pendingZero) {
+        out.push("零");
+        pendingZero = false;
+      }
+      out.push(d === 2 && liangUnits.indexOf(unit) !== -1 ? "两" : DIGITS[d]);
+      if (unit > 1) out.push(UNITS[unit]);
+    });
+    return out.join("");
+  }
+
+  // numerals.py int_to_chinese (the canonical spelling, 二 everywhere).
+  function intToChinese(n) {
+    if (n === 0) return "零";
+    var high = Math.floor(n / 10000);
+    var low = n % 10000;
+    var text;
+    if (high) {
+      text = DIGITS[high] + "万";
+      if (low) text += (low < 1000 ? "零" : "") + group(low, []);
+    } else {
+      text = group(low, []);
+    }
+    if (n >= 10 && n < 20) text = text.slice(1);
+    return text;
+  }
+
+  // s in numerals.py spellings(n): every 二 before 百, 千 or 万 may be read 两.
+  function isSpelling(s, n) {
+    var canonical = intToChinese(n);
+    if (s.length !== canonical.length) return false;
+    for (var k = 0; k < s.length; k++) {
+      if (s[k] === canonical[k]) continue;
+      if (!(canonical[k] === "二" && s[k] === "两" && k + 1 < canonical.length &&
+        "百千万".indexOf(canonical[k + 1]) !== -1)) return false;
+    }
+    return true;
+  }
+
+  // numerals.py _check_numeral_chars.
+  function checkNumeralChars(s) {
+    if (!s) throw new Bad("输入是空的：请输入一个中文数字，例如 三百零五");
+    var bad = [];
+    Array.from(s).forEach(function (c) {
+      if (NUMERAL_CHARS.indexOf(c) === -1 && bad.indexOf(c) === -1) bad.push(c);
+    });
+    if (bad.length) {
+      var shown = bad.slice(0, 5).map(function (c) {
+        return "“" + c + "”";
+      }).join("、");
+      var more = bad.length > 5 ? "等 " + bad.length + " 种字" : "";
+      throw new Bad(shown + more + "不是中文数字用字：只能用 " + NUMERAL_CHARS);
+    }
+  }
+
+  // numerals.py _parse_loose: digit×unit left to right (万 multiplies what came before).
+  function parseLoose(s) {
+    var value = { 两: 2 };
+    Array.from(DIGITS).forEach(function (c, k) {
+      value[c] = k;
+    });
+    var unit = { 十: 10, 百: 100, 千: 1000 };
+    var total = 0;
+    var section = 0;
+    var digit = null;
+    var chars = Array.from(s);
+    for (var k = 0; k < chars.length; k++) {
+      var c = chars[k];
+      if (c in value) {
+        if (digit !== null && digit !== 0 && value[c] !== 0) return null; // 五五
+        digit = value[c];
+      } else if (c in unit) {
+        section += (digit === null ? 1 : digit) * unit[c];
+        digit = null;
+      } else { // 万
+        if (total) return null; // 万 twice
+        section += digit || 0;
+        total = section * 10000;
+        section = 0;
+        digit = null;
+        if (total === 0) return null;
+      }
+    }
+    return total + section + (digit || 0);
+  }
+
+  // numerals.py chinese_to_int: the strict parser, with its Chinese messages.
+  function chineseToInt(text) {
+    var s = text.replace(STRIP, "");
+    checkNumeralChars(s);
+    if (Array.from(s).length > MAX_SOURCE_LEN) {
+      throw new Bad("太长了：最多 " + MAX_SOURCE_LEN + " 个字（本章的范围是 0 到 " + MAX_NUMBER +
+        "）");
+    }
+    var n = parseLoose(s);
+    if (n === null) throw new Bad("“" + s + "”不是规范的中文数字写法");
+    if (n > MAX_NUMBER) {
+      throw new Bad("“" + s + "”超出范围：本章只处理 0 到 " + MAX_NUMBER + "（不到十万）");
+    }
+    if (!isSpelling(s, n)) {
+      var short = /^.*([万千百])[一二三四五六七八九]$/.exec(s);
+      if (short) { // 三百五 = 350 in speech: the unit of the last digit is left out
+        var full = s + { 万: "千", 千: "百", 百: "十" }[short[1]];
+        throw new Bad("“" + s + "”是口语的省略说法，本章只接受完整写法“" + full + "”");
+      }
+      throw new Bad("“" + s + "”不是规范的中文数字写法，" + n + " 应写作“" + intToChinese(n) + "”");
+    }
+    return n;
+  }
+
+  function errorHtml(message) {
+    var text = Array.from(message.replace(/。+$/, "")); // code points, as Python counts
+    text = text.length > MAX_MESSAGE ? text.slice(0, MAX_MESSAGE - 1).join("") + "…"
+      : text.join("");
+    return '<span class="book-msg-err">⚠ ' + escapeHtml(text) + "。" + escapeHtml(KEPT) +
+      "</span>";
+  }
+
+  function okHtml(message) {
+    return '<span class="book-msg-ok">✓ ' + escapeHtml(message) + "</span>";
+  }
+
+  /* ------------------------------------------- greedy decoding (transformer.py _trace) */
+
+  function argmax(row) {
+    var best = 0;
+    for (var k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
+    return best;
+  }
+
+  // The steps of Transformer.greedy_decode_trace(src, BOS_ID, EOS_ID, max_len=NUM_STEPS):
+  // each {inputs, probs, chosen, crossAttention: [layer][head] -> Float64Array(T_src)}.
+  function trace(nn, model, srcIds) {
+    var memory = nn.numerals.encode(model, srcIds).memory; // computed once
+    var tokens = [BOS_ID];
+    var steps = [];
+    for (var k = 0; k < NUM_STEPS; k++) {
+      var out = nn.numerals.decode(model, tokens.slice(), memory, srcIds);
+      var last = tokens.length - 1;
+      var probs = nn.softmax(out.logits[last]);
+      var chosen = argmax(probs);
+      steps.push({
+        inputs: tokens.slice(),
+        probs: probs,
+        chosen: chosen,
+        crossAttention: out.crossAttention.map(function (layer) {
+          return layer.map(function (head) {
+            return head[last];
+          });
+        }),
+      });
+      tokens.push(chosen);
+      if (chosen === EOS_ID) break;
+    }
+    return steps;
+  }
+
+  /* -------------------------------------------------------- HTML (decoding.py's) */
+
+  function tok(i) {
+    return TGT_VOCAB[i];
+  }
+
+  // numerals.py decode_target: drop <s> and <pad>, stop at </s>.
+  function decodeTarget(ids) {
+    var out = [];
+    for (var k = 0; k < ids.length; k++) {
+      var t = TGT_VOCAB[ids[k]];
+      if (t === EOS) break;
+      if (t !== PAD && t !== BOS) out.push(t);
+    }
+    return out.join("");
+  }
+
+  function chosenOf(steps) {
+    return steps.map(function (s) {
+      return s.chosen;
+    });
+  }
+
+  function heatCell(w, best) {
+    var alpha = Math.min(1, Math.max(0, w));
+    var color = alpha > 0.93 ? "#fff" : "#000";
+    var outline = best ? "outline: 2px solid #b45309;" : "";
+    return '<td style="background: rgba(37, 99, 235, ' + fixed(alpha, 3) + "); color: " + color +
+      "; " + outline + '">' + fixed(w, 4) + "</td>";
+  }
+
+  // The top k of probs, largest first (torch.topk; the first index wins a tie).
+  function topk(probs, k) {
+    var idx = Array.from(probs.keys());
+    idx.sort(function (a, b) {
+      return probs[b] - probs[a] || a - b;
+    });
+    return idx.slice(0, k);
+  }
+
+  function renderStep(text, answer, steps, t) {
+    var chars = Array.from(text);
+    var outDigits = decodeTarget(chosenOf(steps));
+    var fullInputs = steps[steps.length - 1].inputs;
+    var head = "<p>源序列：<b>" + escapeHtml(text) + "</b>（" + chars.length + " 个字）" +
+      "　正确答案：<b>" + answer + "</b></p>";
+    if (t >= steps.length) {
+      var verdict = outDigits === String(answer) ? "✓ 与正确答案一致" : "✗ 与正确答案不同";
+      return '<div class="dec-step">' + head + "<p>解码在第 " + steps.length + " 步输出了 " +
+        "<code>" + escapeHtml(tok(EOS_ID)) + "</code>，已经结束。</p>" +
+        '<p class="dec-chosen">模型的译文：<b>' + escapeHtml(outDigits) + "</b>　" + verdict +
+        "</p></div>";
+    }
+    var step = steps[t];
+    // 1) decoder input so far
+    var row = step.inputs.map(function (i) {
+      return "<td>" + escapeHtml(tok(i)) + "</td>";
+    }).join("");
+    var inputs = '<table class="book-matrix"><caption>① 解码器输入（到目前为止）</caption>' +
+      "<tr><th>词</th>" + row + "</tr></table>";
+    // 2) the causal-mask row of the current position over the whole decoder input
+    var cellsTok = [];
+    var cellsMask = [];
+    var positions = "";
+    fullInputs.forEach(function (i, j) {
+      if (j <= t) {
+        cellsTok.push('<td class="seen">' + escapeHtml(tok(i)) + "</td>");
+        cellsMask.push('<td class="seen">✓ 可以看</td>');
+      } else {
+        cellsTok.push('<td class="future">（未生成）</td>');
+        cellsMask.push('<td class="masked">✗ 遮住</td>');
+      }
+      positions += "<th>" + j + "</th>";
+    });
+    var mask = '<table class="book-matrix"><caption>② 因果掩码：位置 ' + t + " 这一行</caption>" +
+      "<tr><th>位置</th>" + positions + "</tr><tr><th>词</th>" + cellsTok.join("") + "</tr>" +
+      "<tr><th>掩码</th>" + cellsMask.join("") + "</tr></table>";
+    // 3) cross-attention over the source characters, every layer (mean over heads)
+    var rows = step.crossAttention.map(function (heads, layer) {
+      var w = new Float64Array(heads[0].length);
+      heads.forEach(function (h) {
+        for (var j = 0; j < w.length; j++) w[j] += h[j];
+      });
+      for (var j = 0; j < w.length; j++) w[j] /= heads.length;
+      var best = argmax(w);
+      var cells = Array.from(w).map(function (v, j) {
+        return heatCell(v, j === best);
+      }).join("");
+      return "<tr><th>第 " + (layer + 1) + " 层</th>" + cells + "</tr>";
+    }).join("");
+    var srcHead = chars.map(function (c) {
+      return "<th>" + escapeHtml(c) + "</th>";
+    }).join("");
+    var cross = '<table class="book-matrix"><caption>③ 交叉注意力：这一步看源序列的哪个字（各头平均）' +
+      "</caption><tr><th></th>" + srcHead + "</tr>" + rows + "</table>";
+    // 4) the chosen token and the runners-up
+    var alts = topk(step.probs, 3).map(function (i) {
+      return "<tr><td>" + escapeHtml(tok(i)) + "</td><td>" + fixed(step.probs[i], 4) +
+        "</td></tr>";
+    }).join("");
+    var chosen = '<p class="dec-chosen">④ 选中：<b>' + escapeHtml(tok(step.chosen)) + "</b>" +
+      "（概率 " + fixed(step.probs[step.chosen], 4) + "）</p>" +
+      '<table class="book-matrix"><caption>概率最大的 3 个词</caption>' +
+      "<tr><th>词</th><th>概率</th></tr>" + alts + "</table>";
+    var soFar = decodeTarget(chosenOf(steps.slice(0, t))) || "（无）";
+    return '<div class="dec-step">' + head + "<p>第 " + (t + 1) + " 步：解码器根据源序列和已生成的 " +
+      (t + 1) + " 个词（含 &lt;s&gt;）预测下一个词。此前已输出：<b>" + escapeHtml(soFar) +
+      '</b></p><div class="dec-row">' + inputs + mask + "</div>" + cross + chosen + "</div>";
+  }
+
+  function renderAll(text, answer, steps) {
+    var out = [];
+    for (var t = 0; t < NUM_STEPS; t++) out.push(renderStep(text, answer, steps, t));
+    return out;
+  }
+
+  /* ------------------------------------------------------------------- the widget */
+
+  var modelPromise = null;
+  var modelReady = false;
+
+  function loadModel() {
+    if (!modelPromise) {
+      modelPromise = window.BookNN.load("numerals").then(function (model) {
+        checkVocab(model);
+        modelReady = true;
+        return model;
+      });
+      modelPromise.catch(function () {
+        modelPromise = null; // try again at the next Enter
+      });
+    }
+    return modelPromise;
+  }
+
+  // The exported vocabularies must be numerals.py's (the ids below are computed from them).
+  function checkVocab(model) {
+    var meta = model.meta || {};
+    var same = function (a, b) {
+      return !a || (a.length === b.length && a.every(function (x, k) {
+        return x === b[k];
+      }));
+    };
+    if (!same(meta.src_vocab, SRC_VOCAB) || !same(meta.tgt_vocab, TGT_VOCAB)) {
+      throw new Error("live-decoding.js: the numerals model's vocabularies are not numerals.py's");
+    }
+  }
+
+  // The custom example's NUM_STEPS panels and its button (the last of each).
+  function parts(w) {
+    var picker = w.querySelector(":scope > .widget-toggle-buttons");
+    var tabs = w.querySelector(":scope > .book-hidden-tabs > .widget-tab-contents");
+    if (!picker || !tabs) return null;
+    var buttons = picker.querySelectorAll("button");
+    var custom = tabs.children[tabs.children.length - 1];
+    var contents = custom && custom.querySelector(":scope > .widget-tab-contents");
+    if (!buttons.length || !contents) return null;
+    var panels = [].map.call(contents.children, function (c) {
+      return c.querySelector(".widget-html-content");
+    });
+    if (panels.length !== NUM_STEPS || panels.some(function (p) {
+      return !p;
+    })) return null;
+    return { button: buttons[buttons.length - 1], panels: panels };
+  }
+
+  var busy = Promise.resolve();
+
+  function compute(w, text, message) {
+    var answer;
+    var s;
+    try {
+      answer = chineseToInt(text);
+      s = text.replace(STRIP, "");
+    } catch (err) {
+      if (!(err instanceof Bad)) throw err;
+      message.innerHTML = errorHtml(err.message);
+      return Promise.resolve();
+    }
+    // (the first time on a slow link: the weights are still on their way)
+    if (!modelReady) message.innerHTML = "<span>正在加载参考模型（只需一次）……</span>";
+    return loadModel().then(function (model) {
+      var where = parts(w);
+      if (!where) return;
+      var srcIds = Array.from(s).map(function (c) {
+        return SRC_VOCAB.indexOf(c);
+      });
+      var steps = trace(window.BookNN, model, srcIds);
+      var values = renderAll(s, answer, steps); // everything computed: now show it
+      where.panels.forEach(function (p, k) {
+        p.innerHTML = values[k];
+      });
+      if (!where.button.classList.contains("mod-active")) where.button.click();
+      message.innerHTML = okHtml("已重新解码“" + s + "”：模型输出 " +
+        decodeTarget(chosenOf(steps)));
+    }, function () {
+      message.innerHTML = errorHtml("模型没有加载成功，请重新打开网页再试");
+    });
+  }
+
+  function wire(w) {
+    if (w.dataset.bookLive) return;
+    var boxes = w.querySelectorAll(":scope > .widget-accordion .widget-text");
+    if (boxes.length !== 1) return;
+    var box = boxes[0];
+    var editor = box.parentElement;
+    var html = editor.querySelectorAll(":scope > .widget-html .widget-html-content");
+    if (html.length !== 1 || !parts(w)) return;
+    var message = html[0];
+    // Static page only: a box connected to a kernel is left to Python.
+    if (!box.classList.contains("jupyter-widgets-disconnected")) return;
+    if (!window.BookNN) return;
+    w.dataset.bookLive = "1";
+    editor.classList.add("book-live");
+    var hint = message.querySelector("span");
+    if (hint && hint.textContent.endsWith(NO_KERNEL)) {
+      hint.textContent = hint.textContent.slice(0, -NO_KERNEL.length) +
+        "（在网页里用随书附带的参考模型计算，不需要内核。）";
+    }
+    var input = box.querySelector("input");
+    // Fetch the weights once the reader opens the editor, not with every page view.
+    var header = w.querySelector(":scope > .widget-accordion .jupyter-widget-Collapse-header");
+    if (header) header.addEventListener("click", function () {
+      loadModel().catch(function () {});
+    });
+    input.addEventListener("focus", function () {
+      loadModel().catch(function () {});
+    });
+    input.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter" || e.isComposing) return;
+      var text = String(input.value); // what was typed when Enter was pressed
+      busy = busy.then(function () { // one Enter after the other, in order
+        return compute(w, text, message);
+      }).catch(function (err) {
+        setTimeout(function () { // reported as the page's error; the next Enter still runs
+          throw err;
+        });
+      });
+    });
+  }
+
+  function scan() {
+    document.querySelectorAll(".cell_output .dec-stepper").forEach(wire);
+  }
+
+  function start() {
+    // Static pages whose embedded widget state has the stepper (chapter 5) only.
+    var states = document.querySelectorAll(
+      'script[type="application/vnd.jupyter.widget-state+json"]');
+    if (![].some.call(states, function (s) {
+      return s.textContent.indexOf('"dec-stepper"') !== -1;
+    })) return;
+    scan();
+    // The widget manager renders the widgets after the page has been parsed.
+    var observer = new MutationObserver(function () {
+      scan();
+      var all = document.querySelectorAll(".cell_output .dec-stepper");
+      if (all.length && [].every.call(all, function (w) {
+        return w.dataset.bookLive;
+      })) observer.disconnect();
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
