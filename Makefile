@@ -111,9 +111,11 @@ portability: install
 	env $(NUMERICS_AVX) $(NBVAL)
 	env $(NUMERICS_AVX2) $(NBVAL)
 
-# Retrain the shipped reference models (data/models/), each under utils.reference's numerics.
+# Retrain the shipped reference models (data/models/), each under utils.reference's numerics,
+# and export them again for the static site (assets/models/, run by assets/js/book-nn.js).
 models: install
 	$(BIN)/python scripts/train_reference_models.py $(ARGS)
+	$(BIN)/python scripts/export_web_models.py
 
 # make benchmark ARGS="--runs 1 --training" (see scripts/benchmark.py --help)
 benchmark: install
