@@ -148,7 +148,8 @@ def _meta(name: str, model) -> dict:
     from utils.models.corpus import load_sentences
     from utils.models.word2vec import build_vocab
 
-    return {"words": list(build_vocab(load_sentences()).words)}
+    vocab = build_vocab(load_sentences())
+    return {"words": list(vocab.words), "counts": [int(n) for n in vocab.counts]}
 
 
 def tensors(model) -> dict[str, torch.Tensor]:

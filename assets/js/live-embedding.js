@@ -27,21 +27,6 @@
   var PER_LINE = 8; // w_rows_table's columns per block
   var NO_KERNEL = "（静态网页上没有内核，只能逐步查看，不能重算。）";
   var KEPT = "上方仍显示上一次有效的结果。";
-  // Vocab.counts (utils/models/word2vec.py build_vocab over utils.models.corpus.load_sentences:
-  // how often each word occurs), in vocabulary order; used if the exported model's meta has
-  // no "counts". The panels are checked against Python's before the editor is switched on.
-  var COUNTS = [709, 588, 579, 508, 468, 455, 317, 312, 307, 307, 277, 263, 246, 178, 174, 165,
-    155, 152, 134, 129, 128, 127, 120, 119, 118, 113, 113, 110, 110, 106, 105, 104, 103, 99, 98,
-    94, 94, 94, 92, 91, 88, 87, 86, 82, 81, 80, 80, 79, 77, 77, 77, 76, 76, 73, 72, 71, 70, 69,
-    69, 69, 68, 68, 68, 66, 65, 65, 65, 64, 63, 62, 61, 60, 59, 59, 58, 57, 57, 57, 57, 57, 57,
-    56, 56, 56, 55, 55, 55, 55, 54, 54, 54, 54, 54, 53, 53, 53, 52, 52, 52, 52, 52, 52, 52, 52,
-    52, 51, 51, 51, 51, 50, 50, 50, 50, 50, 50, 49, 49, 48, 48, 47, 47, 46, 46, 46, 46, 45, 45,
-    45, 44, 44, 44, 44, 43, 43, 42, 42, 41, 41, 41, 41, 40, 40, 40, 40, 40, 40, 40, 39, 39, 39,
-    39, 39, 38, 37, 37, 37, 37, 35, 35, 33, 32, 32, 32, 32, 32, 31, 31, 31, 31, 31, 30, 30, 30,
-    30, 30, 29, 28, 28, 28, 28, 27, 27, 27, 27, 26, 26, 25, 25, 25, 25, 25, 25, 23, 22, 21, 20,
-    20, 20, 15, 14, 11, 11, 11, 11, 10, 10, 10, 9, 8, 8, 8, 8, 8, 8, 8, 7, 7, 7, 7, 6, 6, 6, 6, 6,
-    6, 5, 5, 3, 3, 1];
-
   /* ------------------------------------------------------------ formatting (Python's) */
 
   function escapeHtml(s) {
@@ -95,7 +80,8 @@
   function Embedding(model) {
     var w = model.tensor("in_embed.weight");
     this.words = model.meta.words;
-    this.counts = model.meta.counts || COUNTS;
+    // Vocab.counts: how often each word occurs in the corpus, in vocabulary order.
+    this.counts = model.meta.counts || [];
     this.index = new Map();
     for (var k = 0; k < this.words.length; k++) this.index.set(this.words[k], k);
     this.size = w.shape[0];
