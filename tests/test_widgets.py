@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pytest
 
-from utils.nn.examples import notes_example
+from utils.nn.examples import NOTES_W_KEY, NOTES_W_QUERY, NOTES_W_VALUE, NOTES_X, notes_example
+from utils.nn.numpy_attention import attention_steps
 from utils.widgets.attention import (
     MAX_ABS_INPUT,
     STAGES,
@@ -13,6 +16,8 @@ from utils.widgets.attention import (
     fmt,
     fmt_vec,
     matrix_table,
+    matrix_text,
+    parse_matrix,
     parse_row,
     render_stage,
 )
@@ -55,6 +60,59 @@ def test_parse_row_rejects(text, fragment):
     with pytest.raises(ValueError, match=fragment) as info:
         parse_row(text, 4, "第 2 行")
     assert str(info.value).startswith("第 2 行")  # names the row
+
+
+def test_parse_row_empty_example_has_the_right_length():
+    with pytest.raises(ValueError, match="请输入 3 个数，例如 1, 0, 1$"):
+        parse_row(" ", 3, "x")
+    with pytest.raises(ValueError, match="请输入 4 个数，例如 1, 0, 1, 0$"):
+        parse_row("", 4, "x")
+
+
+# ---------------------------------------------------------------- parse_matrix
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1, 0, 1 / 1, 0, 0 / 0, 0, 1 / 0, 1, 1",
+        "1 0 1/1 0 0/0 0 1/0 1 1",
+        "[1, 0, 1] / [1, 0, 0] / [0, 0, 1] / [0, 1, 1]",
+        "1，0，1／1，0，0／0，0，1／0，1，1",
+    ],
+)
+def test_parse_matrix_accepts(text):
+    np.testing.assert_array_equal(parse_matrix(text, 4, 3, "W_query"), NOTES_W_QUERY)
+
+
+def test_matrix_text_reads_back():
+    assert matrix_text(NOTES_W_QUERY) == "1, 0, 1 / 1, 0, 0 / 0, 0, 1 / 0, 1, 1"
+    for m in (NOTES_W_QUERY, NOTES_W_KEY, NOTES_W_VALUE, np.array([[0.1, -2.5e-7], [1e3, -0.0]])):
+        rows, cols = m.shape
+        np.testing.assert_array_equal(parse_matrix(matrix_text(m), rows, cols, "W"), m)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "",
+            "W_key 是空的：请输入 4 行、每行 3 个数，行与行之间用 / 分隔，"
+            "例如 1, 0, 1 / 1, 0, 1 / 1, 0, 1 / 1, 0, 1",
+        ),
+        ("1, 0, 1 / 1, 0, 0 / 0, 0, 1", "W_key 应有 4 行（行与行之间用 / 分隔），实际有 3 行"),
+        ("1 0 1 1 0 0 0 0 1 0 1 1", "W_key 应有 4 行（行与行之间用 / 分隔），实际有 1 行"),
+        ("1, 0, 1 / / 0, 0, 1 / 0, 1, 1", "W_key 第 2 行是空的：请输入 3 个数，例如 1, 0, 1"),
+        ("1, 0, 1 / 1, 0 / 0, 0, 1 / 0, 1, 1", "W_key 第 2 行应有 3 个数，实际有 2 个"),
+        ("1, 0, 1 / 1, 0, 0 / 0, x, 1 / 0, 1, 1", "W_key 第 3 行：“x”不是数字"),
+        ("1, 0, 1 / 1, 0, 0 / 0, 0, 1 / 0, 1, nan", "W_key 第 4 行含有 NaN 或无穷大（inf）"),
+        ("1, 0, 1 / 1, 0, 0 / 0, 0, 1 / 0, 1, 1001", "W_key 第 4 行的数值过大"),
+    ],
+)
+def test_parse_matrix_rejects(text, message):
+    with pytest.raises(ValueError) as info:
+        parse_matrix(text, 4, 3, "W_key")
+    assert str(info.value).startswith(message)
 
 
 def test_max_abs_input_in_message():
@@ -208,6 +266,80 @@ def test_bad_edit_via_text_widget(stepper, fresh_values):
     assert snapshot(stepper) == fresh_values
     assert "book-msg-err" in stepper.message.value
     assert "第 3 行" in stepper.message.value
+
+
+# ---------------------------------------------------------------- editing the weights
+
+
+def test_weight_boxes_show_the_example(stepper):
+    assert [t.description for t in stepper.weight_inputs] == ["W_query", "W_key", "W_value"]
+    assert [t.value for t in stepper.weight_inputs] == [
+        matrix_text(NOTES_W_QUERY),
+        matrix_text(NOTES_W_KEY),
+        matrix_text(NOTES_W_VALUE),
+    ]
+    assert stepper.weight_inputs[0].value == "1, 0, 1 / 1, 0, 0 / 0, 0, 1 / 0, 1, 1"
+    assert "4 行 3 列" in stepper.weight_message.value
+
+
+def test_set_weights_recomputes_every_panel(stepper):
+    w_q = np.array([[0.5, -1, 0], [2, 0, 1], [0, 0.25, 0], [-3, 1, 1]])
+    texts = [matrix_text(w_q), matrix_text(NOTES_W_KEY), matrix_text(NOTES_W_VALUE)]
+    assert stepper.set_weights(texts) is True
+    assert "已用新的权重重新计算全部步骤" in stepper.weight_message.value
+    for s in (False, True):
+        steps = attention_steps(NOTES_X, w_q, NOTES_W_KEY, NOTES_W_VALUE, scaled=s)
+        for i in range(N):
+            for t in range(len(STAGES)):
+                assert stepper.panels[i, s, t].value == render_stage(steps, i, t)
+    # the inputs editor then computes with the new weights
+    assert stepper.set_inputs(["0, 0, 0, 1", "0, 2, 0, 2", "1, 1, 1, 1"])
+    x = np.array([[0, 0, 0, 1], [0, 2, 0, 2], [1, 1, 1, 1]], dtype=float)
+    steps = attention_steps(x, w_q, NOTES_W_KEY, NOTES_W_VALUE, scaled=True)
+    assert stepper.panels[0, True, 6].value == render_stage(steps, 0, 6)
+
+
+def test_set_weights_back_restores(stepper, fresh_values):
+    texts = [t.value for t in stepper.weight_inputs]
+    assert stepper.set_weights(["1 1 1 / 1 1 1 / 1 1 1 / 1 1 1", texts[1], texts[2]])
+    assert snapshot(stepper) != fresh_values
+    assert stepper.set_weights(texts)
+    assert snapshot(stepper) == fresh_values
+
+
+BAD_WEIGHTS = {
+    "rows": (["1, 0, 1 / 1, 0, 0", None, None], "W_query 应有 4 行"),
+    "columns": ([None, "0, 0 / 1, 1 / 0, 1 / 1, 1", None], "W_key 第 1 行应有 3 个数，实际有 2 个"),
+    "not a number": ([None, None, "0, 2, 0 / 0, 3, 0 / 1, 0, 3 / 1, 1, <b>"], "“<b>”不是数字"),
+    "huge": ([None, None, "0, 2, 0 / 0, 3, 0 / 1, 0, 3 / 1, 1, -1e4"], "W_value 第 4 行的数值过大"),
+    "empty": (["", None, None], "W_query 是空的"),
+    "too few": (["1, 0, 1 / 1, 0, 0 / 0, 0, 1 / 0, 1, 1"], "需要 3 个权重矩阵，实际有 1 个"),
+}
+
+
+@pytest.mark.parametrize("texts, fragment", BAD_WEIGHTS.values(), ids=BAD_WEIGHTS.keys())
+def test_set_weights_bad_keeps_everything(stepper, texts, fragment):
+    good = [t.value for t in stepper.weight_inputs]
+    assert stepper.set_weights(["1 1 1 / 1 1 1 / 1 1 1 / 1 1 1", good[1], good[2]])
+    before, steps_before, weights_before = snapshot(stepper), stepper.steps, stepper._weights
+    texts = [good[k] if t is None else t for k, t in enumerate(texts)]
+    assert stepper.set_weights(texts) is False
+    assert snapshot(stepper) == before
+    assert stepper.steps is steps_before and stepper._weights is weights_before
+    msg = stepper.weight_message.value
+    assert "book-msg-err" in msg
+    assert html.escape(fragment) in msg
+    assert "上一次有效的权重" in msg
+    assert "<b>" not in msg
+    # the inputs editor still computes with the last good weights
+    assert stepper.set_inputs(["1, 0, 1, 0", "0, 2, 0, 2", "1, 1, 1, 1"])
+    np.testing.assert_array_equal(stepper.steps[False].w_query, np.ones((4, 3)))
+
+
+def test_bad_edit_via_weight_box(stepper, fresh_values):
+    stepper.weight_inputs[1].value = "1, 1, 1"
+    assert snapshot(stepper) == fresh_values
+    assert "W_key 应有 4 行" in stepper.weight_message.value
 
 
 def test_links(stepper):

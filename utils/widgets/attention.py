@@ -4,8 +4,11 @@ How it works both live and on the static site (see ../shared/FACTS.md):
 every stage for every input row and both scalings is computed in Python up
 front and put into nested ``Tab`` widgets of ``HTML`` panels. The controls
 (which row, scaled or not, which step) are tied to the tabs with ``jslink``,
-which runs in the browser, so stepping needs no kernel. Editing the inputs
-does need a kernel: it recomputes all panels in Python. Bad input shows a
+which runs in the browser, so stepping needs no kernel. Editing the inputs (the
+"✎ 修改输入" editor) or the three weight matrices ("✎ 修改权重") recomputes all
+panels: in JupyterLab here, in Python; on the static site in the page, by
+assets/js/live-attention.js, which mirrors parse_row, parse_matrix and render_stage
+(tests/test_browser_live_attention.py compares the two). Bad input shows a
 Chinese message and leaves every panel as it was.
 """
 
@@ -226,7 +229,7 @@ def parse_row(text: str, length: int, label: str) -> np.ndarray:
     """
     body = str(text).strip().strip("[]()（）【】").strip()
     if not body:
-        raise ValueError(f"{label}是空的：请输入 {length} 个数，例如 1, 0, 1, 0")
+        raise ValueError(f"{label}是空的：请输入 {length} 个数，例如 {_example_row(length)}")
     parts = [p for p in _SPLIT.split(body) if p]
     values = []
     for p in parts:
@@ -242,6 +245,42 @@ def parse_row(text: str, length: int, label: str) -> np.ndarray:
     if np.abs(arr).max() > MAX_ABS_INPUT:
         raise ValueError(f"{label}的数值过大：请输入绝对值不超过 {MAX_ABS_INPUT:g} 的数")
     return arr
+
+
+def _example_row(length: int) -> str:
+    """'1, 0, 1, 0' cut or extended to ``length`` numbers (for the messages)."""
+    return ", ".join("1" if k % 2 == 0 else "0" for k in range(length))
+
+
+_ROWS = re.compile(r"[/／]")
+
+
+def parse_matrix(text: str, rows: int, cols: int, label: str) -> np.ndarray:
+    """把 '1, 0, 1 / 1, 0, 0 / 0, 0, 1 / 0, 1, 1' 解析成 ``rows`` 行 ``cols`` 列的矩阵。
+
+    Rows are separated by '/' (or the full-width '／'); each row is read by ``parse_row``
+    (commas or spaces between the numbers), so its messages name the matrix and the row:
+    'W_query 第 2 行应有 3 个数，实际有 2 个'. Raises ``ValueError`` with a Chinese message.
+    """
+    body = str(text).strip()
+    if not body:
+        example = " / ".join(_example_row(cols) for _ in range(rows))
+        raise ValueError(
+            f"{label} 是空的：请输入 {rows} 行、每行 {cols} 个数，行与行之间用 / 分隔，"
+            f"例如 {example}"
+        )
+    parts = _ROWS.split(body)
+    if len(parts) != rows:
+        raise ValueError(f"{label} 应有 {rows} 行（行与行之间用 / 分隔），实际有 {len(parts)} 行")
+    return np.vstack([parse_row(p, cols, f"{label} 第 {r + 1} 行") for r, p in enumerate(parts)])
+
+
+def matrix_text(m) -> str:
+    """The text a weight box starts with: '1, 0, 1 / 1, 0, 0 / …' (parse_matrix reads it back)."""
+    return " / ".join(", ".join(_plain(v) for v in row) for row in np.atleast_2d(m))
+
+
+WEIGHT_NAMES = ("W_query", "W_key", "W_value")
 
 
 class AttentionStepper:
@@ -301,6 +340,37 @@ class AttentionStepper:
         )
         self.message = self.editor.message
 
+        # The second step of editing: the three weight matrices (same shapes as now).
+        steps = self.steps[False]
+        self.weight_inputs = [
+            W.Text(
+                value=matrix_text(m),
+                description=name,
+                layout=W.Layout(width="26em"),
+            )
+            for name, m in zip(
+                WEIGHT_NAMES, (steps.w_query, steps.w_key, steps.w_value), strict=True
+            )
+        ]
+        d_k, d_v = steps.w_query.shape[1], steps.w_value.shape[1]
+        shape = (
+            f"{d_model} 行 {d_k} 列"
+            if d_k == d_v
+            else f"{d_model} 行（W_value {d_v} 列，其余 {d_k} 列）"
+        )
+        hint = (
+            f"每个矩阵 {shape}：一行的数用逗号或空格分隔，行与行之间用 / 分隔；"
+            "按回车后重新计算全部步骤。"
+        )
+        self.weight_editor = Editor(
+            "✎ 修改权重",
+            self.weight_inputs,
+            hint,
+            self._apply_weights,
+            kept="上方的步骤仍按上一次有效的权重显示。",
+        )
+        self.weight_message = self.weight_editor.message
+
         self.widget = W.VBox(
             [
                 W.HTML(BASE_STYLE + STYLE),
@@ -309,12 +379,14 @@ class AttentionStepper:
                 self.stage_slider,
                 self.row_tabs,
                 self.editor.widget,
+                self.weight_editor.widget,
             ]
         )
         self.widget.add_class("attn-stepper")
 
-    def _compute(self, x) -> dict[bool, AttentionSteps]:
-        return {s: attention_steps(x, *self._weights, scaled=s) for s in (False, True)}
+    def _compute(self, x, weights=None) -> dict[bool, AttentionSteps]:
+        weights = self._weights if weights is None else weights
+        return {s: attention_steps(x, *weights, scaled=s) for s in (False, True)}
 
     def _fill_panels(self) -> None:
         for (i, s, t), panel in self.panels.items():
@@ -324,18 +396,38 @@ class AttentionStepper:
         """解析文本并重算；出错时显示中文提示并保留上一次的有效状态。返回是否成功。"""
         return self.editor.submit(*texts)
 
+    def set_weights(self, texts) -> bool:
+        """用三段文字（W_query、W_key、W_value）重算；出错时显示中文提示并保留原状。返回是否成功。"""
+        return self.weight_editor.submit(*texts)
+
     def _apply(self, *texts) -> str:
         n, d_model = self.steps[False].x.shape
         if len(texts) != n:
             raise ValueError(f"需要 {n} 行输入，实际有 {len(texts)} 行")
         rows = [parse_row(t, d_model, f"第 {i + 1} 行") for i, t in enumerate(texts)]
-        steps = self._compute(np.vstack(rows))
-        # render everything first: extreme but legal weights must not leave half the panels new
+        self._show(self._compute(np.vstack(rows)))
+        return f"已重新计算：{'；'.join(fmt_vec(r) for r in self.steps[False].x)}"
+
+    def _apply_weights(self, *texts) -> str:
+        steps = self.steps[False]
+        if len(texts) != len(WEIGHT_NAMES):
+            raise ValueError(f"需要 {len(WEIGHT_NAMES)} 个权重矩阵，实际有 {len(texts)} 个")
+        d_model = steps.x.shape[1]
+        cols = (steps.w_query.shape[1], steps.w_key.shape[1], steps.w_value.shape[1])
+        weights = tuple(
+            parse_matrix(t, d_model, c, name)
+            for t, c, name in zip(texts, cols, WEIGHT_NAMES, strict=True)
+        )
+        self._show(self._compute(steps.x, weights))
+        self._weights = weights
+        return "已用新的权重重新计算全部步骤"
+
+    def _show(self, steps: dict[bool, AttentionSteps]) -> None:
+        # render everything first: extreme but legal numbers must not leave half the panels new
         values = {key: render_stage(steps[key[1]], key[0], key[2]) for key in self.panels}
         self.steps = steps
         for key, panel in self.panels.items():
             panel.value = values[key]
-        return f"已重新计算：{'；'.join(fmt_vec(r) for r in steps[False].x)}"
 
 
 def _plain(v: float) -> str:
