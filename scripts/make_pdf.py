@@ -210,6 +210,8 @@ WAIT_JS = """async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     await MathJax.startup.promise;
   }
+  // The site's images load lazily (scripts/book_pages.py): fetch them all for print.
+  for (const img of document.images) img.loading = 'eager';
   await Promise.all(Array.from(document.images).map(img => img.complete ? null :
       new Promise(r => { img.onload = img.onerror = r; })));
   await document.fonts.ready;
