@@ -77,8 +77,12 @@ def _strings(obj):
 
 def page_files(root: Path = ROOT) -> list[Path]:
     """The book's pages: the notebooks in chapters/, the files named in _toc.yml, the root's
-    Markdown pages (not README.md), and _config.yml (title, author, button labels)."""
+    Markdown pages (not README.md), and _config.yml (title, author, button labels); and what
+    the static site's scripts can write into a page: the messages and labels of
+    assets/js/*.js, and the vocabularies and item names of the models in assets/models/*.js
+    (the characters a model can generate, the items it can recommend)."""
     files = set(root.glob("chapters/*.ipynb"))
+    files |= set(root.glob("assets/js/*.js")) | set(root.glob("assets/models/*.js"))
     files |= {p for p in root.glob("*.md") if p.name != "README.md"}
     toc = root / "_toc.yml"
     if toc.is_file():

@@ -2,9 +2,11 @@
 
 Every chapter is opened in Chromium with the network throttled to a 10 Mbit/s link (CDP
 ``Network.emulateNetworkConditions``: 10 Mbit/s down, 5 Mbit/s up, 40 ms latency, cache off)
-and timed: first contentful paint (FCP, the browser's own entry) and the moment the first
-widget is on the page (a MutationObserver installed before the page's own scripts). The page
-is served twice: as ``python -m http.server`` (and ``make serve``) serves it, raw bytes, and
+and timed: first contentful paint (FCP, the browser's own entry), the moment the first
+widget is on the page and the moment its first editor computes in the page (class
+``book-live``, issue 18), both seen by MutationObservers installed before the page's scripts.
+The page is served twice: as ``python -m http.server`` (and ``make serve``) serves it, raw
+bytes, and
 gzip-compressed as web hosts serve HTML, JS and CSS (images and the WOFF2 font are already
 compressed).
 
@@ -54,6 +56,13 @@ window.__bookFirstWidget = null;
 new MutationObserver((records, observer) => {
   if (document.querySelector('.widget-subarea .jupyter-widgets')) {
     window.__bookFirstWidget = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, {childList: true, subtree: true});
+window.__bookFirstLive = null;
+new MutationObserver((records, observer) => {
+  if (document.querySelector('.book-live')) {
+    window.__bookFirstLive = performance.now();
     observer.disconnect();
   }
 }).observe(document, {childList: true, subtree: true});
@@ -141,6 +150,10 @@ def measure(browser, base: str, path: str) -> dict:
         ).count()
         if has_widgets:
             page.wait_for_function("window.__bookFirstWidget !== null", timeout=60_000)
+            try:  # the first editor that computes in the page (issue 18), if the page has one
+                page.wait_for_function("window.__bookFirstLive !== null", timeout=10_000)
+            except PlaywrightTimeout:
+                pass
         page.wait_for_function(
             "performance.getEntriesByName('first-contentful-paint').length > 0", timeout=60_000
         )
@@ -153,6 +166,7 @@ def measure(browser, base: str, path: str) -> dict:
         """() => ({
           fcp: performance.getEntriesByName('first-contentful-paint')[0].startTime,
           widget: window.__bookFirstWidget,
+          live: window.__bookFirstLive,
           library: performance.getEntriesByType('resource')
             .filter(e => e.name.includes('/embed-amd.js')).map(e => e.responseEnd)[0],
         })"""
@@ -171,9 +185,11 @@ def measure(browser, base: str, path: str) -> dict:
 def _report(kind: str, path: str, m: dict) -> str:
     widget = f"{m['widget']:.2f} s" if m["widget"] is not None else "—"
     library = f"{m['library']:.2f} s" if m["library"] is not None else "—"
+    live = f"{m['live']:.2f} s" if m.get("live") is not None else "—"
     return (
         f"{kind:4s} {path:40s} first paint {m['fcp']:.2f} s, widget library arrived {library}, "
-        f"widget {widget}, {m['bytes'] / 1e6:.2f} MB in {m['requests']} requests"
+        f"widget {widget}, editor live {live}, {m['bytes'] / 1e6:.2f} MB in {m['requests']} "
+        "requests"
     )
 
 
