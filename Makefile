@@ -42,10 +42,12 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 # The site is built from the outputs stored in the notebooks (nbval checks them in make test;
 # make execute refreshes them): nothing is executed here.
 # -W: any Sphinx warning fails the build; -n: warn about broken references.
-# _static/ is emptied first: Sphinx 7.4 does not overwrite a static file that is already there,
-# so an edited CSS or JS file would not reach a site built before.
+# The site is built afresh each time (about half a minute): Sphinx 7.4 does not overwrite a
+# static file that is already there (an edited CSS or JS file would not reach a site built
+# before), and with _static/ emptied but no page changed it skips the step that fills it again;
+# pages of renamed chapters would also stay behind.
 book: install
-	rm -rf _build/html/_static
+	rm -rf _build/html
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	$(BIN)/python scripts/make_slides.py
 	@echo
