@@ -20,6 +20,7 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 from conftest import off_machine, open_page
+from live_helpers import clock_runs, clock_times, reader_text, start_clock, timings, wait_clocked
 
 from utils.models.recommender import CHAINS, ITEMS, next_in_chain
 from utils.models.reference import load_reference
@@ -73,36 +74,10 @@ SESSIONS_BAD = [
     (0, "纸巾，纸巾，纸巾，纸巾，纸巾，纸巾，纸巾，纸巾"),  # 8 items, at most 7
 ]
 
-# The page's own clock: Enter (capture, before the editor's handler) to the changed message
-# (written after the panels), and to the next frame painted with it.
-CLOCK = """() => {
-  window.__live = [];
-  document.addEventListener('keydown', (e) => {
-    if (e.key !== 'Enter') return;
-    const box = e.target.closest('.book-live');
-    if (!box) return;
-    const message = box.querySelector(':scope > .widget-html .widget-html-content');
-    const t = {enter: performance.now()};
-    window.__live.push(t);
-    const obs = new MutationObserver(() => {
-      if (t.panel !== undefined) return;
-      t.panel = performance.now() - t.enter;
-      obs.disconnect();
-      requestAnimationFrame(() => { t.frame = performance.now() - t.enter; });
-    });
-    obs.observe(message, {childList: true, subtree: true, characterData: true});
-  }, true);
-}"""
-
 # Every step panel of every example: [example][step] -> innerHTML.
 PANELS = """(w) => [...w.querySelectorAll(':scope > .book-hidden-tabs > .widget-tab-contents > *')]
   .map((inner) => [...inner.querySelectorAll(
     ':scope > .widget-tab-contents > * .widget-html-content')].map((p) => p.innerHTML))"""
-
-
-def _text(html: str) -> str:
-    """The text a reader sees, whitespace normalised (for Python HTML and the page alike)."""
-    return re.sub(r"\s+", " ", BeautifulSoup(html, "html.parser").get_text(" ")).strip()
 
 
 def _html(html: str) -> str:
@@ -125,7 +100,7 @@ def _html(html: str) -> str:
 
 
 def _same(js: str, py: str, what) -> None:
-    assert _text(js) == _text(py), what
+    assert reader_text(js) == reader_text(py), what
     a, b = _html(js), _html(py)
     k = max(0, next((n for n in range(len(a) + 1) if a[:n] != b[:n]), len(a)) - 80)
     assert a == b, (what, a[k : k + 160], b[k : k + 160])
@@ -166,10 +141,10 @@ def _python(stepper, index, text):
 
 def _submit(page, w, box, index, text):
     w.locator(":scope > .widget-dropdown select").select_option(index=index)
-    runs = page.evaluate("() => window.__live.length")
+    runs = clock_runs(page)
     box.fill(text)
     box.press("Enter")
-    page.wait_for_function("n => window.__live.length > n && window.__live[n].frame", arg=runs)
+    wait_clocked(page, runs)
     message = w.locator(".book-live > .widget-html .widget-html-content").inner_html()
     labels = w.locator(":scope > .widget-dropdown select").evaluate(
         "s => [...s.options].map((o) => [o.value, o.textContent.replace(/\\u00a0/g, ' ')])"
@@ -193,7 +168,7 @@ def check(page, steppers, selector, good, bad):
         shown[index] = panels
         # The panel on view (the slider's step of the selected example) is the new one.
         visible = re.sub(r"\s+", "", w.locator(":scope > .book-hidden-tabs").inner_text())
-        assert visible in [re.sub(r"\s+", "", _text(p)) for p in panels], (text, visible)
+        assert visible in [re.sub(r"\s+", "", reader_text(p)) for p in panels], (text, visible)
 
     for index, text in bad:
         message, _, labels = _submit(page, w, box, index, text)
@@ -209,7 +184,8 @@ def check(page, steppers, selector, good, bad):
 
 def test_generation_and_recommender_compute_in_the_page_like_python(page, steppers):
     open_page(page, CHAPTER)
-    page.evaluate(CLOCK)
+    # Timed: Enter to the changed message of its editor (written after the panels).
+    start_clock(page, selector=":scope > .widget-html .widget-html-content")
     check(page, steppers, ".book-charlm", PROMPTS_GOOD, PROMPTS_BAD)
     check(page, steppers, ".book-rec", SESSIONS_GOOD, SESSIONS_BAD)
     assert not page.errors, page.errors
@@ -218,7 +194,7 @@ def test_generation_and_recommender_compute_in_the_page_like_python(page, steppe
     assert sorted(u.rsplit("/", 1)[1] for u in models) == ["char_lm.js", "sasrec.js"], models
 
     # Reported, not asserted (pytest -s shows it; the README quotes it).
-    times = page.evaluate("() => window.__live")
+    times = clock_times(page)
     runs = (
         ("generation", PROMPTS_GOOD, PROMPTS_BAD),
         ("recommendation", SESSIONS_GOOD, SESSIONS_BAD),
@@ -226,11 +202,6 @@ def test_generation_and_recommender_compute_in_the_page_like_python(page, steppe
     for name, good, bad in runs:
         part, times = times[: len(good) + len(bad)], times[len(good) + len(bad) :]
         for kind, rows in (("good", part[: len(good)]), ("bad", part[len(good) :])):
-            panel = sorted(t["panel"] for t in rows)
-            frame = sorted(t["frame"] for t in rows)
             print(
-                f"\n{name}, {len(rows)} {kind} inputs: Enter -> panel median "
-                f"{panel[len(panel) // 2]:.1f} ms (max {panel[-1]:.1f}, first "
-                f"{rows[0]['panel']:.1f}); -> next frame median {frame[len(frame) // 2]:.1f} ms "
-                f"(max {frame[-1]:.1f})"
+                f"\n{name}, {len(rows)} {kind} inputs: Enter -> panel {timings(rows, first=True)}"
             )

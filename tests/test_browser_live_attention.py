@@ -17,6 +17,7 @@ import re
 
 from bs4 import BeautifulSoup
 from conftest import off_machine, open_page
+from live_helpers import clock_runs, clock_times, reader_text, start_clock, timings, wait_clocked
 
 from utils.widgets.attention import SCALINGS, STAGES, AttentionStepper
 from utils.widgets.base import NO_KERNEL
@@ -101,24 +102,6 @@ EDITS = [
     (INPUTS, ("0, 0, 0, 1", "0, 2, 0, 2", "1, 1, 1, 1"), True),
 ]
 
-# The page's own clock: Enter (capture, before the editor's handler) to the changed widget,
-# and to the next frame painted with it.
-CLOCK = """(w) => {
-  window.__live = [];
-  document.addEventListener('keydown', (e) => {
-    if (e.key !== 'Enter') return;
-    const t = {enter: performance.now()};
-    window.__live.push(t);
-    const obs = new MutationObserver(() => {
-      if (t.panel !== undefined) return;
-      t.panel = performance.now() - t.enter;
-      obs.disconnect();
-      requestAnimationFrame(() => { t.frame = performance.now() - t.enter; });
-    });
-    obs.observe(w, {childList: true, subtree: true, characterData: true});
-  }, true);
-}"""
-
 # Every panel of the hidden tabs, as panels[row][scaling][stage] (innerHTML).
 PANELS = """(w) => {
   const kids = (el, sel) => [...el.querySelector(':scope > .widget-tab-contents').children]
@@ -127,11 +110,6 @@ PANELS = """(w) => {
     kids(row, '.book-hidden-tabs').map((sc) => kids(sc, '.widget-html').map((h) =>
       h.querySelector(':scope > .widget-html-content').innerHTML)));
 }"""
-
-
-def _text(html: str) -> str:
-    """The text a reader sees, whitespace normalised (for Python HTML and the page alike)."""
-    return re.sub(r"\s+", " ", BeautifulSoup(html, "html.parser").get_text(" ")).strip()
 
 
 def _html(html: str) -> str:
@@ -181,17 +159,17 @@ def _open_editors(page):
 
 
 def _submit(page, boxes, texts):
-    runs = page.evaluate("() => window.__live.length")
+    runs = clock_runs(page)
     for k, text in enumerate(texts):
         boxes.nth(k).fill(text)
     boxes.nth(2).press("Enter")
-    page.wait_for_function("n => window.__live.length > n && window.__live[n].frame", arg=runs)
+    wait_clocked(page, runs)
 
 
 def run(page):
     """Make every edit in the page and in Python, compare; returns the Enter-to-panel times."""
     w, boxes, messages = _open_editors(page)
-    page.evaluate(CLOCK, w.element_handle())
+    start_clock(page, w)
     for editor in range(2):  # enabled, with no "needs a kernel" note, and say so
         for b in range(3):
             assert boxes[editor].nth(b).is_enabled()
@@ -237,12 +215,12 @@ def run(page):
         "([el, name]) => el.textContent.includes(name)",
         arg=[w.locator(".widget-readout").first.element_handle(), STAGES[-1]],
     )
-    shown = _text(w.locator(":scope > .book-hidden-tabs").inner_text())
-    assert shown == _text(stepper.panels[1, True, 6].value), shown
+    shown = reader_text(w.locator(":scope > .book-hidden-tabs").inner_text())
+    assert shown == reader_text(stepper.panels[1, True, 6].value), shown
 
     assert not page.errors, page.errors
     assert not off_machine(page.requests), off_machine(page.requests)
-    return page.evaluate("() => window.__live")
+    return clock_times(page)
 
 
 def test_editors_compute_in_the_page_like_python(page):
@@ -251,10 +229,4 @@ def test_editors_compute_in_the_page_like_python(page):
     assert len(times) == len(EDITS)
     for good, what in ((True, "good (42 panels rewritten)"), (False, "bad (message only)")):
         runs = [t for t, edit in zip(times, EDITS, strict=True) if edit[2] is good]
-        panel = sorted(t["panel"] for t in runs)
-        frame = sorted(t["frame"] for t in runs)
-        print(
-            f"\n{len(runs)} {what} Enters: Enter -> panels median {panel[len(panel) // 2]:.1f} ms "
-            f"(max {panel[-1]:.1f}); -> next frame median {frame[len(frame) // 2]:.1f} ms "
-            f"(max {frame[-1]:.1f})"
-        )
+        print(f"\n{len(runs)} {what} Enters: Enter -> panels {timings(runs)}")

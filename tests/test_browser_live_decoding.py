@@ -21,6 +21,7 @@ import pytest
 import torch
 from bs4 import BeautifulSoup
 from conftest import off_machine, open_page
+from live_helpers import clock_runs, clock_times, reader_text, start_clock, timings, wait_clocked
 
 from utils.models.numerals import int_to_chinese, split_numbers
 from utils.models.reference import load_reference
@@ -64,24 +65,6 @@ BAD = [
     "3",
 ]
 
-# The page's own clock: Enter (capture, before the editor's handler) to the changed panels or
-# message, and to the next frame painted with them.
-CLOCK = """(w) => {
-  window.__live = [];
-  document.addEventListener('keydown', (e) => {
-    if (e.key !== 'Enter') return;
-    const t = {enter: performance.now()};
-    window.__live.push(t);
-    const obs = new MutationObserver(() => {
-      if (t.panel !== undefined) return;
-      t.panel = performance.now() - t.enter;
-      obs.disconnect();
-      requestAnimationFrame(() => { t.frame = performance.now() - t.enter; });
-    });
-    obs.observe(w, {childList: true, subtree: true, characterData: true});
-  }, true);
-}"""
-
 # The custom example's panels (the last tab of the example tabs), in step order.
 PANELS = """(w) => {
   const tabs = w.querySelector(':scope > .book-hidden-tabs > .widget-tab-contents');
@@ -89,11 +72,6 @@ PANELS = """(w) => {
   return [...custom.querySelectorAll(':scope > .widget-tab-contents > .widget-html')]
     .map((p) => p.querySelector('.widget-html-content').innerHTML);
 }"""
-
-
-def _text(html: str) -> str:
-    """The text a reader sees, whitespace normalised (for Python HTML and the page alike)."""
-    return re.sub(r"\s+", " ", BeautifulSoup(html, "html.parser").get_text(" ")).strip()
 
 
 def _html(html: str) -> str:
@@ -121,7 +99,7 @@ def _same_html(js: str, py: str, where) -> None:
 
 def _numbers(html: str) -> list[float]:
     """Every probability and attention weight a panel shows (the 4-decimal numbers)."""
-    return [float(x) for x in re.findall(r"\d+\.\d{4}(?!\d)", _text(html))]
+    return [float(x) for x in re.findall(r"\d+\.\d{4}(?!\d)", reader_text(html))]
 
 
 @pytest.fixture(scope="module")
@@ -149,10 +127,10 @@ def _open_editor(page):
 
 
 def _submit(page, w, box, text):
-    runs = page.evaluate("() => window.__live.length")
+    runs = clock_runs(page)
     box.fill(text)
     box.press("Enter")
-    page.wait_for_function("n => window.__live.length > n && window.__live[n].frame", arg=runs)
+    wait_clocked(page, runs)
     message = w.locator(".book-live > .widget-html .widget-html-content").inner_html()
     return message, page.evaluate(PANELS, w.element_handle())
 
@@ -165,7 +143,7 @@ def _shown(w) -> str:
 def run(page, model):
     """Type every input, check the page against Python; returns the Enter-to-panel times."""
     w, box, ready = _open_editor(page)
-    page.evaluate(CLOCK, w.element_handle())
+    start_clock(page, w)
     assert box.is_enabled()  # enabled, with no "needs a kernel" note
     assert not w.locator(".book-needs-kernel-note").count()
     assert "不需要内核" in w.locator(".book-live").inner_text()
@@ -182,7 +160,7 @@ def run(page, model):
             page.wait_for_function("el => el.innerText.includes('第 2 步')", arg=w.element_handle())
         message, panels = _submit(page, w, box, text)
         assert stepper.set_custom(text), text
-        assert _text(message) == _text(stepper.message.value), text
+        assert reader_text(message) == reader_text(stepper.message.value), text
         answer, steps = trace(model, text)
         expected = render_all(text.strip(), answer, steps)
         assert len(panels) == NUM_STEPS
@@ -201,13 +179,13 @@ def run(page, model):
         assert "mod-active" in buttons.last.get_attribute("class"), text
         step = 1 if n >= 1 else 0
         assert f"源序列：{text.strip()}（" in _shown(w), text
-        assert re.sub(r"\s+", "", _text(panels[step]))[:80] in _shown(w), text
+        assert re.sub(r"\s+", "", reader_text(panels[step]))[:80] in _shown(w), text
         last = panels
 
     for text in BAD:
         message, panels = _submit(page, w, box, text)
         assert not stepper.set_custom(text), text
-        assert _text(message) == _text(stepper.message.value), text
+        assert reader_text(message) == reader_text(stepper.message.value), text
         if "<b>" in text:  # what the reader typed is shown as text, not as HTML
             assert "“&lt;”" in message and "<b>" not in message
         assert panels == last, text  # the last good panels stay
@@ -217,19 +195,17 @@ def run(page, model):
     assert not off_machine(page.requests), off_machine(page.requests)
     models = [u for u in page.requests if "/_static/models/" in u]
     assert [u.rsplit("/", 1)[1] for u in models] == ["numerals.js"], models
-    return ready, page.evaluate("() => window.__live")
+    return ready, clock_times(page)
 
 
 def test_editor_decodes_in_the_page_like_python(page, model):
     ready, times = run(page, model)
-    good = sorted(t["panel"] for t in times[: len(GOOD)])
-    frame = sorted(t["frame"] for t in times[: len(GOOD)])
+    good = times[: len(GOOD)]
     bad = sorted(t["panel"] for t in times[len(GOOD) :])
     # Reported, not asserted (pytest -s shows it; the README quotes it).
     print(
-        f"\n{len(good)} numerals decoded: Enter -> panels median {good[len(good) // 2]:.1f} ms "
-        f"(max {good[-1]:.1f}); -> next frame median {frame[len(frame) // 2]:.1f} ms "
-        f"(max {frame[-1]:.1f}); {len(bad)} bad inputs: Enter -> message median "
+        f"\n{len(good)} numerals decoded: Enter -> panels {timings(good)}; "
+        f"{len(bad)} bad inputs: Enter -> message median "
         f"{bad[len(bad) // 2]:.1f} ms; editor opened -> model ready {ready:.0f} ms"
     )
 
@@ -255,7 +231,7 @@ def test_model_is_fetched_when_the_editor_opens_and_enter_waits_for_it(page, mod
     )
     stepper = DecodingStepper(model)
     assert stepper.set_custom("四万零七百零三")
-    assert _text(message.inner_html()) == _text(stepper.message.value)
+    assert reader_text(message.inner_html()) == reader_text(stepper.message.value)
     panels = page.evaluate(PANELS, w.element_handle())
     for t, (js, py) in enumerate(zip(panels, stepper_panels(stepper), strict=True)):
         _same_html(js, py, t)

@@ -18,6 +18,15 @@ import re
 
 from bs4 import BeautifulSoup
 from conftest import off_machine, open_page
+from live_helpers import (
+    EDITOR_HTML,
+    clock_runs,
+    clock_times,
+    reader_text,
+    start_clock,
+    timings,
+    wait_clocked,
+)
 
 from utils.models.corpus import load_sentences
 from utils.models.reference import load_reference
@@ -27,23 +36,6 @@ from utils.widgets.embedding import STAGES, EmbeddingExplorer, render_panel
 CHAPTER = "chapters/03_embedding.html"
 
 BAD = ["", "   ", "榴莲", "<b>苹果</b>", "苹果 香蕉", "x" * 300, "😀" * 30]
-
-CLOCK = """(w) => {
-  const message = w.querySelector('.book-live > .widget-html .widget-html-content');
-  window.__live = [];
-  document.addEventListener('keydown', (e) => {
-    if (e.key !== 'Enter' || !e.isTrusted) return;
-    const t = {enter: performance.now()};
-    window.__live.push(t);
-    const obs = new MutationObserver(() => {
-      if (t.panel !== undefined) return;
-      t.panel = performance.now() - t.enter;
-      obs.disconnect();
-      requestAnimationFrame(() => { t.frame = performance.now() - t.enter; });
-    });
-    obs.observe(message, {childList: true, subtree: true, characterData: true});
-  }, true);
-}"""
 
 # The panel a reader sees: the one visible .emb-stage (the explorer's tabs or the live box).
 SHOWN = """(w) => {
@@ -60,11 +52,6 @@ EVERY_WORD = """(input, words) => words.map((word) => {
   const shown = [...w.querySelectorAll('.emb-stage')].filter((e) => e.checkVisibility());
   return shown.length === 1 ? shown[0].parentElement.innerHTML : String(shown.length);
 })"""
-
-
-def _text(html: str) -> str:
-    """The text a reader sees, whitespace normalised (for Python HTML and the page alike)."""
-    return re.sub(r"\s+", " ", BeautifulSoup(html, "html.parser").get_text(" ")).strip()
 
 
 def _html(html: str) -> str:
@@ -99,7 +86,7 @@ def _check_shown(page, w, explorer, what):
     a, b = _html(shown[0]), _html(py)
     k = max(0, next((n for n in range(len(a) + 1) if a[:n] != b[:n]), len(a)) - 80)
     assert a == b, (what, a[k : k + 160], b[k : k + 160])
-    assert _text(shown[0]) == _text(py), what
+    assert reader_text(shown[0]) == reader_text(py), what
     select = w.locator(":scope > .widget-dropdown select")
     assert select.input_value() == word, what
     options = select.evaluate("s => [...s.options].map(o => o.value)")
@@ -125,10 +112,10 @@ def _open_editor(page):
 
 
 def _submit(page, w, box, text):
-    runs = page.evaluate("() => window.__live.length")
+    runs = clock_runs(page)
     box.fill(text)
     box.press("Enter")
-    page.wait_for_function("n => window.__live.length > n && window.__live[n].frame", arg=runs)
+    wait_clocked(page, runs)
     return w.locator(".book-live > .widget-html .widget-html-content").inner_html()
 
 
@@ -140,7 +127,7 @@ def _stage(w, explorer, s):
 def run(page):
     """Type every input, check the page against Python; returns the Enter-to-panel times."""
     w, box = _open_editor(page)
-    page.evaluate(CLOCK, w.element_handle())
+    start_clock(page, w, EDITOR_HTML, trusted=True)
     assert box.is_enabled()
     assert not w.locator(".book-needs-kernel-note").count()
     assert "不需要内核" in w.locator(".book-live").inner_text()
@@ -154,7 +141,7 @@ def run(page):
     def good(text, what):
         message = _submit(page, w, box, text)
         assert explorer.show_word(text), what
-        assert _text(message) == _text(explorer.message.value), what
+        assert reader_text(message) == reader_text(explorer.message.value), what
         return _check_shown(page, w, explorer, what)
 
     # A preset; a word of the vocabulary that is not one (its panels are computed here), at
@@ -184,7 +171,7 @@ def run(page):
     for text in BAD:
         message = _submit(page, w, box, text)
         assert not explorer.show_word(text), text
-        assert _text(message) == _text(explorer.message.value), text
+        assert reader_text(message) == reader_text(explorer.message.value), text
         assert "<b>" not in message, text  # what the reader typed is shown as text
         assert _check_shown(page, w, explorer, text) == last, text
 
@@ -199,16 +186,10 @@ def run(page):
     assert not page.errors, page.errors
     assert not off_machine(page.requests), off_machine(page.requests)
     assert any(u.endswith("/_static/models/word2vec.js") for u in page.requests)
-    return page.evaluate("() => window.__live")
+    return clock_times(page)
 
 
 def test_editor_computes_in_the_page_like_python(page):
     times = run(page)
     # Reported, not asserted (pytest -s shows it; the README quotes it).
-    panel = sorted(t["panel"] for t in times)
-    frame = sorted(t["frame"] for t in times)
-    print(
-        f"\n{len(times)} Enters: Enter -> panel median {panel[len(panel) // 2]:.1f} ms "
-        f"(max {panel[-1]:.1f}); -> next frame median {frame[len(frame) // 2]:.1f} ms "
-        f"(max {frame[-1]:.1f})"
-    )
+    print(f"\n{len(times)} Enters: Enter -> panel {timings(times)}")

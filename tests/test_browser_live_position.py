@@ -15,6 +15,15 @@ import re
 
 from bs4 import BeautifulSoup
 from conftest import off_machine, open_page
+from live_helpers import (
+    EDITOR_HTML,
+    clock_runs,
+    clock_times,
+    reader_text,
+    start_clock,
+    timings,
+    wait_clocked,
+)
 
 from utils.widgets.position import D_MODELS, POSITIONS, PositionExplorer, render_result
 
@@ -47,32 +56,6 @@ BAD = [
     ("3", "0", "x" * 40),
     ("😀" * 30, "0", "8"),  # cut after 20 characters (code points), as Python counts
 ]
-
-# The page's own clock: Enter (capture, before the editor's handler) to the changed panel,
-# and to the next frame painted with it.
-CLOCK = """(w) => {
-  const result = w.querySelectorAll('.book-live > .widget-html .widget-html-content')[1];
-  const message = w.querySelectorAll('.book-live > .widget-html .widget-html-content')[0];
-  window.__live = [];
-  document.addEventListener('keydown', (e) => {
-    if (e.key !== 'Enter') return;
-    const t = {enter: performance.now()};
-    window.__live.push(t);
-    const obs = new MutationObserver(() => {
-      if (t.panel !== undefined) return;
-      t.panel = performance.now() - t.enter;
-      obs.disconnect();
-      requestAnimationFrame(() => { t.frame = performance.now() - t.enter; });
-    });
-    obs.observe(result, {childList: true, subtree: true, characterData: true});
-    obs.observe(message, {childList: true, subtree: true, characterData: true});
-  }, true);
-}"""
-
-
-def _text(html: str) -> str:
-    """The text a reader sees, whitespace normalised (for Python HTML and the page alike)."""
-    return re.sub(r"\s+", " ", BeautifulSoup(html, "html.parser").get_text(" ")).strip()
 
 
 def _html(html: str) -> str:
@@ -109,11 +92,11 @@ def _open_editor(page):
 
 
 def _submit(page, w, boxes, texts):
-    runs = page.evaluate("() => window.__live.length")
+    runs = clock_runs(page)
     for box, text in zip([boxes.nth(k) for k in range(3)], texts, strict=True):
         box.fill(text)
     boxes.nth(2).press("Enter")
-    page.wait_for_function("n => window.__live.length > n && window.__live[n].frame", arg=runs)
+    wait_clocked(page, runs)
     contents = w.locator(".book-live > .widget-html .widget-html-content")
     return contents.nth(0).inner_html(), contents.nth(1).inner_html()
 
@@ -121,7 +104,7 @@ def _submit(page, w, boxes, texts):
 def run(page):
     """Type every input, check the page against Python; returns the Enter-to-panel times."""
     w, boxes = _open_editor(page)
-    page.evaluate(CLOCK, w.element_handle())
+    start_clock(page, w, EDITOR_HTML, every=True)
     for b in range(3):  # enabled, with no "needs a kernel" note
         assert boxes.nth(b).is_enabled()
     assert not w.locator(".book-needs-kernel-note").count()
@@ -134,18 +117,18 @@ def run(page):
         ok, py_message = _python_message(explorer, texts)
         assert ok, texts
         pos, i, d = (int(float(t)) for t in texts)
-        assert _text(result) == _text(render_result(pos, i, d)), texts
+        assert reader_text(result) == reader_text(render_result(pos, i, d)), texts
         js, py = _html(result), _html(render_result(pos, i, d))
         k = max(0, next((n for n in range(len(js) + 1) if js[:n] != py[:n]), len(js)) - 80)
         assert js == py, (texts, js[k : k + 160], py[k : k + 160])
-        assert _text(message) == _text(py_message), texts
+        assert reader_text(message) == reader_text(py_message), texts
         last = result
         if (
             d in D_MODELS and pos in POSITIONS
         ):  # in the grid: the controls moved there, as in Python
             assert "上方的控件也已移到这里" in message
             assert w.locator(".widget-readout").first.inner_text().strip() == str(pos)
-            line = re.search(r"PE\(\d+, \d+\) = sin\([^)]*\) = \S+", _text(result)).group(0)
+            line = re.search(r"PE\(\d+, \d+\) = sin\([^)]*\) = \S+", reader_text(result)).group(0)
             shown = w.locator(":scope > .book-hidden-tabs").inner_text()  # the visible panel
             assert line in re.sub(r"\s+", " ", shown), (texts, shown[:300])
         else:
@@ -155,23 +138,17 @@ def run(page):
         message, result = _submit(page, w, boxes, texts)
         ok, py_message = _python_message(explorer, texts)
         assert not ok, texts
-        assert _text(message) == _text(py_message), texts
+        assert reader_text(message) == reader_text(py_message), texts
         if "<b>" in texts[0]:  # what the reader typed is shown as text, not as HTML
             assert "&lt;b&gt;" in message and "<b>" not in message
         assert result == last, texts  # the last good result stays
 
     assert not page.errors, page.errors
     assert not off_machine(page.requests), off_machine(page.requests)
-    return page.evaluate("() => window.__live")
+    return clock_times(page)
 
 
 def test_editor_computes_in_the_page_like_python(page):
     times = run(page)
     # Reported, not asserted (pytest -s shows it; the README quotes it).
-    panel = sorted(t["panel"] for t in times)
-    frame = sorted(t["frame"] for t in times)
-    print(
-        f"\n{len(times)} Enters: Enter -> panel median {panel[len(panel) // 2]:.1f} ms "
-        f"(max {panel[-1]:.1f}); -> next frame median {frame[len(frame) // 2]:.1f} ms "
-        f"(max {frame[-1]:.1f})"
-    )
+    print(f"\n{len(times)} Enters: Enter -> panel {timings(times)}")

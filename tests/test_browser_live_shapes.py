@@ -16,6 +16,15 @@ import re
 
 from bs4 import BeautifulSoup
 from conftest import off_machine, open_page
+from live_helpers import (
+    EDITOR_HTML,
+    clock_runs,
+    clock_times,
+    reader_text,
+    start_clock,
+    timings,
+    wait_clocked,
+)
 
 from utils.models.numerals import make_model
 from utils.widgets.shapes import ShapeStepper
@@ -51,30 +60,6 @@ BAD = [
     "😀" * 30,
 ]
 
-CLOCK = """(w) => {
-  const panels = w.querySelectorAll(
-    ':scope > .book-hidden-tabs > .widget-tab-contents > .widget-html > .widget-html-content');
-  const message = w.querySelector('.book-live > .widget-html .widget-html-content');
-  window.__live = [];
-  document.addEventListener('keydown', (e) => {
-    if (e.key !== 'Enter') return;
-    const t = {enter: performance.now()};
-    window.__live.push(t);
-    const obs = new MutationObserver(() => {
-      if (t.panel !== undefined) return;
-      t.panel = performance.now() - t.enter;
-      obs.disconnect();
-      requestAnimationFrame(() => { t.frame = performance.now() - t.enter; });
-    });
-    obs.observe(message, {childList: true, subtree: true, characterData: true});
-  }, true);
-}"""
-
-
-def _text(html: str) -> str:
-    """The text a reader sees, whitespace normalised (for Python HTML and the page alike)."""
-    return re.sub(r"\s+", " ", BeautifulSoup(html, "html.parser").get_text(" ")).strip()
-
 
 def _html(html: str) -> str:
     """The HTML as BeautifulSoup writes it back (the browser escapes differently in
@@ -91,7 +76,7 @@ def _same(js: str, py: str, what) -> None:
     a, b = _html(js), _html(py)
     k = max(0, next((n for n in range(len(a) + 1) if a[:n] != b[:n]), len(a)) - 80)
     assert a == b, (what, a[k : k + 160], b[k : k + 160])
-    assert _text(js) == _text(py), what
+    assert reader_text(js) == reader_text(py), what
 
 
 def _open_editor(page):
@@ -118,10 +103,10 @@ def _panels(w) -> list[str]:
 
 
 def _submit(page, w, box, text):
-    runs = page.evaluate("() => window.__live.length")
+    runs = clock_runs(page)
     box.fill(text)
     box.press("Enter")
-    page.wait_for_function("n => window.__live.length > n && window.__live[n].frame", arg=runs)
+    wait_clocked(page, runs)
     message = w.locator(".book-live > .widget-html .widget-html-content").inner_html()
     return message, _panels(w)
 
@@ -129,7 +114,7 @@ def _submit(page, w, box, text):
 def run(page):
     """Type every input, check the page against Python; returns the Enter-to-panel times."""
     w, box = _open_editor(page)
-    page.evaluate(CLOCK, w.element_handle())
+    start_clock(page, w, EDITOR_HTML)
     assert box.is_enabled()
     assert not w.locator(".book-needs-kernel-note").count()
     assert "不需要内核" in w.locator(".book-live").inner_text()
@@ -143,7 +128,7 @@ def run(page):
     for text in GOOD + BAD:
         message, panels = _submit(page, w, box, text)
         ok = stepper.editor.submit(text)
-        assert _text(message) == _text(stepper.message.value), text
+        assert reader_text(message) == reader_text(stepper.message.value), text
         assert "<b>" not in message, text  # what the reader typed is shown as text
         assert ok == (text in GOOD), text
         if ok:
@@ -162,16 +147,10 @@ def run(page):
 
     assert not page.errors, page.errors
     assert not off_machine(page.requests), off_machine(page.requests)
-    return page.evaluate("() => window.__live")
+    return clock_times(page)
 
 
 def test_editor_traces_in_the_page_like_python(page):
     times = run(page)
     # Reported, not asserted (pytest -s shows it; the README quotes it).
-    panel = sorted(t["panel"] for t in times)
-    frame = sorted(t["frame"] for t in times)
-    print(
-        f"\n{len(times)} Enters: Enter -> panels median {panel[len(panel) // 2]:.1f} ms "
-        f"(max {panel[-1]:.1f}); -> next frame median {frame[len(frame) // 2]:.1f} ms "
-        f"(max {frame[-1]:.1f})"
-    )
+    print(f"\n{len(times)} Enters: Enter -> panels {timings(times)}")

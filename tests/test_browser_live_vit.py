@@ -26,6 +26,7 @@ import pytest
 import torch
 from bs4 import BeautifulSoup
 from conftest import off_machine, open_page
+from live_helpers import timings
 
 from utils.models.reference import load_reference
 from utils.models.vit import load_digits_split, trace
@@ -475,15 +476,9 @@ def test_vit_explorer_computes_in_the_page_like_python(touch_page, book):
         ("key", "key on the board"),
     )
     for kind, name in kinds:
-        panel = sorted(t["panel"] for t in times if t["kind"] == kind)
-        frame = sorted(t["frame"] for t in times if t["kind"] == kind)
-        if panel:
-            print(
-                f"\n{len(panel)} x {name} -> panels median {panel[len(panel) // 2]:.1f} ms "
-                f"(max {panel[-1]:.1f}); -> next frame median {frame[len(frame) // 2]:.1f} ms "
-                f"(max {frame[-1]:.1f})",
-                end="",
-            )
+        rows = [t for t in times if t["kind"] == kind]
+        if rows:
+            print(f"\n{len(rows)} x {name} -> panels {timings(rows)}", end="")
     print(
         f"\nlargest difference from PyTorch over {len(WORST)} images (probabilities, tokens, "
         f"attention): {max(WORST):.1e}"

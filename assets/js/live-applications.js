@@ -29,35 +29,12 @@
 (function () {
   "use strict";
 
-  var MAX_MESSAGE = 200;
-  var NO_KERNEL = "（静态网页上没有内核，只能逐步查看，不能重算。）";
-  var LIVE = "（在网页里用随书附带的参考模型计算，不需要内核。）";
-  var KEPT = "上方仍显示上一次有效的结果。";
+  var L = window.BookLive; // js/live-common.js: the helpers every live-*.js shares
+
   var NEWLINE_SHOWN = "↵";
   var TOP_K = 5;
 
   /* ------------------------------------------------------------ formatting (Python's) */
-
-  // Python's html.escape (quote=True).
-  function escapeHtml(s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
-  }
-
-  // Python's f"{v:.{digits}f}": the double's exact decimal value, rounded half to even.
-  // (toFixed rounds exact ties up, e.g. 0.03125 -> "0.0313" where Python gives "0.0312".)
-  function fixed(v, digits) {
-    var s = Math.abs(v).toFixed(100);
-    var dot = s.indexOf(".");
-    var head = s.slice(0, dot) + s.slice(dot + 1, dot + 1 + digits);
-    var rest = s.slice(dot + 1 + digits);
-    var up = rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) ||
-      Number(head[head.length - 1]) % 2 === 1));
-    var n = BigInt(head) + (up ? 1n : 0n);
-    var t = n.toString().padStart(digits + 1, "0");
-    var out = digits ? t.slice(0, t.length - digits) + "." + t.slice(t.length - digits) : t;
-    return (v < 0 || Object.is(v, -0) ? "-" : "") + out;
-  }
 
   // utils/widgets/base.py shade: a weight in [0, 1] (clipped) -> white (0) to blue (1).
   function shade(weight) {
@@ -75,38 +52,8 @@
 
   /* ------------------------------------------------------------------ input (Python's) */
 
-  // Python's str.strip() whitespace (and re's \s in a str pattern: the same characters).
-  var SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029" +
-    "\\u202f\\u205f\\u3000";
-  var STRIP = new RegExp("^[" + SPACE + "]+|[" + SPACE + "]+$", "g");
   // recommender.py _ITEM_SEPARATORS: r"[，,、;；→\s]+"
-  var SEPARATORS = new RegExp("[，,、;；→" + SPACE + "]+");
-
-  function Bad(message) {
-    this.message = message;
-  }
-
-  // utils/_validate.py quote: “text”, cut after `limit` characters (code points, as Python).
-  function quote(text, limit) {
-    var chars = Array.from(text);
-    if (chars.length > limit) {
-      text = chars.slice(0, limit).join("") + "…（共 " + chars.length + " 个字符）";
-    }
-    return "“" + text + "”";
-  }
-
-  // utils/widgets/base.py error_html and ok_html.
-  function errorHtml(message) {
-    var text = Array.from(message.replace(/。+$/, "")); // code points, as Python counts
-    text = text.length > MAX_MESSAGE ? text.slice(0, MAX_MESSAGE - 1).join("") + "…"
-      : text.join("");
-    return '<span class="book-msg-err">⚠ ' + escapeHtml(text) + "。" + escapeHtml(KEPT) +
-      "</span>";
-  }
-
-  function okHtml(message) {
-    return '<span class="book-msg-ok">✓ ' + escapeHtml(message) + "</span>";
-  }
+  var SEPARATORS = new RegExp("[，,、;；→" + L.SPACE + "]+");
 
   // torch.topk's order: the largest first; equal values (never seen in practice) by id.
   function topk(values, k) {
@@ -136,7 +83,7 @@
   function checkPrompt(model, prompt, numChars) {
     var chars = model.meta.chars;
     var maxLen = model.config.max_len;
-    if (!prompt) throw new Bad("开头（prompt）是空的：请至少输入一个字");
+    if (!prompt) throw new L.Bad("开头（prompt）是空的：请至少输入一个字");
     var text = Array.from(prompt);
     var bad = [];
     text.forEach(function (c) {
@@ -147,10 +94,10 @@
         return "“" + showChar(c) + "”";
       }).join("、");
       var more = bad.length > 5 ? "等 " + bad.length + " 种字符" : "";
-      throw new Bad("这些字符不在语料的字表里（共 " + chars.length + " 个字）：" + shown + more);
+      throw new L.Bad("这些字符不在语料的字表里（共 " + chars.length + " 个字）：" + shown + more);
     }
     if (text.length + numChars - 1 > maxLen) {
-      throw new Bad("开头太长：开头 " + text.length + " 个字 + 生成 " + numChars +
+      throw new L.Bad("开头太长：开头 " + text.length + " 个字 + 生成 " + numChars +
         " 个字超过了模型能看的 " + maxLen + " 个字，请把开头缩短到 " +
         (maxLen - numChars + 1) + " 个字以内");
     }
@@ -190,7 +137,7 @@
   // generation.py render_step.
   function renderGenStep(steps, t, prompt) {
     var step = steps[t];
-    var esc = escapeHtml;
+    var esc = L.escapeHtml;
     var cells = step.context.map(function (c, j) {
       return '<span style="background:' + shade(step.attention[j]) + '">' + esc(showChar(c)) +
         "</span>";
@@ -199,7 +146,7 @@
     var ctx = '<div class="charlm-ctx">' + cells + '<span class="charlm-next">' + nxt +
       "</span></div>";
     var attnRows = step.context.map(function (c, j) {
-      return "<tr><th>" + esc(showChar(c)) + "</th><td>" + fixed(step.attention[j], 4) +
+      return "<tr><th>" + esc(showChar(c)) + "</th><td>" + L.fixed(step.attention[j], 4) +
         "</td></tr>";
     }).join("");
     var attnTable = '<table class="book-matrix"><caption>注意力权重</caption>' +
@@ -207,7 +154,7 @@
     var topRows = step.topChars.map(function (c, i) {
       var hl = i === 0 ? "hl" : "";
       return '<tr><th class="' + hl + '">' + esc(showChar(c)) + '</th><td class="' + hl + '">' +
-        fixed(step.topProbs[i], 4) + "</td></tr>";
+        L.fixed(step.topProbs[i], 4) + "</td></tr>";
     }).join("");
     var topTable = '<table class="book-matrix"><caption>前 5 个候选</caption>' +
       "<tr><th>字</th><th>概率</th></tr>" + topRows + "</table>";
@@ -224,7 +171,7 @@
 
   // GenerationStepper._apply: returns [panel HTML], the dropdown label's text, the message.
   function applyGeneration(model, text, numChars) {
-    var prompt = String(text).replace(STRIP, "");
+    var prompt = String(text).replace(L.STRIP, "");
     var ids = checkPrompt(model, prompt, numChars);
     var steps = generationSteps(model, ids, numChars);
     var values = [];
@@ -284,8 +231,8 @@
 
   // recommender.py parse_items.
   function parseItems(items, text, maxItems) {
-    var names = String(text).replace(STRIP, "").split(SEPARATORS).filter(Boolean);
-    if (!names.length) throw new Bad("会话是空的：请至少输入一件物品，物品名之间用逗号隔开");
+    var names = String(text).replace(L.STRIP, "").split(SEPARATORS).filter(Boolean);
+    if (!names.length) throw new L.Bad("会话是空的：请至少输入一件物品，物品名之间用逗号隔开");
     var unknown = [];
     names.forEach(function (n) {
       if (!Object.prototype.hasOwnProperty.call(items.id, n) && unknown.indexOf(n) === -1) {
@@ -294,14 +241,14 @@
     });
     if (unknown.length) {
       var shown = unknown.slice(0, 3).map(function (n) {
-        return quote(n, 12);
+        return L.quote(n, 12);
       }).join("、");
       var more = unknown.length > 3 ? "等 " + unknown.length + " 个" : "";
-      throw new Bad("不认识的物品：" + shown + more + "。可用的 " + items.names.length +
+      throw new L.Bad("不认识的物品：" + shown + more + "。可用的 " + items.names.length +
         " 件物品是：" + items.names.join("、"));
     }
     if (names.length > maxItems) {
-      throw new Bad("会话太长：有 " + names.length + " 件物品，最多 " + maxItems + " 件" +
+      throw new L.Bad("会话太长：有 " + names.length + " 件物品，最多 " + maxItems + " 件" +
         "（模型训练时只见过 " + maxItems + " 件的历史）");
     }
     return names.map(function (n) {
@@ -343,14 +290,14 @@
       if (t === trace.session.length - 1) classes.push("rec-query");
       var style = weights ? ' style="background:' + shade(weights[t]) + '"' : "";
       return '<span class="' + classes.join(" ") + '"' + style + ">" +
-        escapeHtml(trace.names[t]) + "</span>";
+        L.escapeHtml(trace.names[t]) + "</span>";
     });
     return '<div class="rec-items">' + spans.join("") + "</div>";
   }
 
   function tokensPanel(items, trace) {
     var rows = trace.session.map(function (item, t) {
-      return "<tr><td>" + t + "</td><th>" + escapeHtml(trace.names[t]) + "</th><td>" + item +
+      return "<tr><td>" + t + "</td><th>" + L.escapeHtml(trace.names[t]) + "</th><td>" + item +
         "</td><td>" + items.kind(item) + "</td></tr>";
     }).join("");
     var table = '<table class="book-matrix"><caption>会话里的物品</caption>' +
@@ -370,36 +317,36 @@
       total += w[t];
     });
     var rows = trace.session.map(function (item, t) {
-      return "<tr><th>" + escapeHtml(trace.names[t]) + "</th><td>" + items.kind(item) +
-        "</td><td>" + fixed(w[t], 4) + "</td></tr>";
+      return "<tr><th>" + L.escapeHtml(trace.names[t]) + "</th><td>" + items.kind(item) +
+        "</td><td>" + L.fixed(w[t], 4) + "</td></tr>";
     }).join("");
     var table = '<table class="book-matrix"><caption>第 ' + (layer + 1) + " 层的注意力权重</caption>" +
       "<tr><th>物品</th><th>类别</th><th>权重</th></tr>" + rows +
-      "<tr><th>合计</th><td></td><td>" + fixed(total, 4) + "</td></tr></table>";
+      "<tr><th>合计</th><td></td><td>" + L.fixed(total, 4) + "</td></tr></table>";
     return "<p>第 " + (layer + 1) + " 层：最后一个位置对每件历史物品的注意力（各头平均；因果掩码让它只能" +
       "看自己和前面的物品）。蓝色越深，权重越大。落在链条物品上的注意力合计 " +
-      "<b>" + fixed(onChain, 4) + "</b>。</p>" + chips(items, trace, w) + table;
+      "<b>" + L.fixed(onChain, 4) + "</b>。</p>" + chips(items, trace, w) + table;
   }
 
   function rankingTable(caption, header, names, values, format, expected) {
     var rows = names.map(function (n, r) {
       var hl = n === expected ? "hl" : "";
-      return "<tr><td>" + (r + 1) + '</td><th class="' + hl + '">' + escapeHtml(n) + "</th>" +
+      return "<tr><td>" + (r + 1) + '</td><th class="' + hl + '">' + L.escapeHtml(n) + "</th>" +
         '<td class="' + hl + '">' + format(values[r]) + "</td></tr>";
     }).join("");
-    return '<table class="book-matrix"><caption>' + escapeHtml(caption) + "</caption>" +
-      "<tr><th>名次</th><th>物品</th><th>" + escapeHtml(header) + "</th></tr>" + rows +
+    return '<table class="book-matrix"><caption>' + L.escapeHtml(caption) + "</caption>" +
+      "<tr><th>名次</th><th>物品</th><th>" + L.escapeHtml(header) + "</th></tr>" + rows +
       "</table>";
   }
 
   function recommendPanel(items, trace) {
-    var esc = escapeHtml;
+    var esc = L.escapeHtml;
     // np.argsort(-popularity, kind="stable")[:5]: ties by id, as topk here
     var popOrder = topk(items.popularity, TOP_K);
     var expected = trace.expected !== null ? items.names[trace.expected] : null;
     var modelTable = rankingTable("SASRec 的前 5 名", "概率", trace.topItems.slice(0, TOP_K),
       trace.topProbs.slice(0, TOP_K), function (v) {
-        return fixed(v, 4);
+        return L.fixed(v, 4);
       }, expected);
     var popTable = rankingTable("流行度基线的前 5 名", "训练中出现次数", popOrder.map(function (i) {
       return items.names[i];
@@ -543,8 +490,8 @@
       try {
         done = KINDS[kind].apply(model, text, where.panels[i].length);
       } catch (err) {
-        if (!(err instanceof Bad)) throw err;
-        message.innerHTML = errorHtml(err.message);
+        if (!(err instanceof L.Bad)) throw err;
+        message.innerHTML = L.errorHtml(err.message);
         return;
       }
       where.panels[i].forEach(function (p, t) { // everything computed: now show it
@@ -555,9 +502,9 @@
       option.textContent = label.replace(/ /g, "\u00a0"); // as the widget manager writes it
       option.value = label;
       option.setAttribute("data-value", encodeURIComponent(label));
-      message.innerHTML = okHtml(done.message);
+      message.innerHTML = L.okHtml(done.message);
     }, function () {
-      message.innerHTML = errorHtml("模型没有加载成功（网页里的 " + KINDS[kind].model +
+      message.innerHTML = L.errorHtml("模型没有加载成功（网页里的 " + KINDS[kind].model +
         " 参考模型），请刷新网页再试");
     });
   }
@@ -575,11 +522,7 @@
     if (!box.classList.contains("jupyter-widgets-disconnected")) return;
     if (!window.BookNN) return;
     w.dataset.bookLive = "1";
-    editor.classList.add("book-live");
-    var hint = message.querySelector("span");
-    if (hint && hint.textContent.endsWith(NO_KERNEL)) {
-      hint.textContent = hint.textContent.slice(0, -NO_KERNEL.length) + LIVE;
-    }
+    L.goLive(editor, message, L.LIVE_MODEL);
     var input = box.querySelector("input");
     // Fetch the weights once the reader opens the editor, not with every page view.
     var header = w.querySelector(":scope > .widget-accordion .jupyter-widget-Collapse-header");
@@ -596,36 +539,12 @@
     });
   }
 
-  function scan() {
-    var all = [];
-    Object.keys(KINDS).forEach(function (kind) {
-      document.querySelectorAll(".cell_output " + KINDS[kind].selector).forEach(function (w) {
-        wire(kind, w);
-        all.push(w);
-      });
-    });
-    return all;
-  }
-
-  function start() {
-    // Static pages whose embedded widget state has one of the two widgets (chapter 6) only.
-    var states = document.querySelectorAll(
-      'script[type="application/vnd.jupyter.widget-state+json"]');
-    if (![].some.call(states, function (s) {
-      return s.textContent.indexOf('"book-charlm"') !== -1 ||
-        s.textContent.indexOf('"book-rec"') !== -1;
-    })) return;
-    scan();
-    // The widget manager renders the widgets after the page has been parsed.
-    var observer = new MutationObserver(function () {
-      var all = scan();
-      if (all.length >= 2 && all.every(function (w) {
-        return w.dataset.bookLive;
-      })) observer.disconnect();
-    });
-    observer.observe(document.body, { childList: true, subtree: true });
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // Static pages whose embedded widget state has one of the two widgets (chapter 6) only.
+  var wires = {};
+  Object.keys(KINDS).forEach(function (kind) {
+    wires[KINDS[kind].selector.slice(1)] = function (w) {
+      wire(kind, w);
+    };
+  });
+  L.watch(wires);
 })();

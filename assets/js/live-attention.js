@@ -19,10 +19,9 @@
 (function () {
   "use strict";
 
+  var L = window.BookLive; // js/live-common.js: the helpers every live-*.js shares
+
   var MAX_ABS_INPUT = 1000;
-  var MAX_MESSAGE = 200;
-  var NO_KERNEL = "（静态网页上没有内核，只能逐步查看，不能重算。）";
-  var LIVE = "（在网页里计算，不需要内核。）";
   var KEPT_INPUTS = "上方的步骤仍按上一次有效的输入显示。";
   var KEPT_WEIGHTS = "上方的步骤仍按上一次有效的权重显示。";
   var WEIGHT_NAMES = ["W_query", "W_key", "W_value"];
@@ -30,85 +29,16 @@
 
   /* ------------------------------------------------------------ formatting (Python's) */
 
-  // html.escape(s, quote=True)
-  function escapeHtml(s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
-  }
-
-  // Python's f"{v:.{digits}f}": the double's exact decimal value, rounded half to even.
-  // (toFixed rounds exact ties up, e.g. 0.03125 -> "0.0313" where Python gives "0.0312".)
-  // toFixed(100) is exact for every double whose rounding at `digits` places can tie.
-  function fixed(v, digits) {
-    var s = Math.abs(v).toFixed(100);
-    var dot = s.indexOf(".");
-    var head = s.slice(0, dot) + s.slice(dot + 1, dot + 1 + digits);
-    var rest = s.slice(dot + 1 + digits);
-    var up = rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) ||
-      Number(head[head.length - 1]) % 2 === 1));
-    var n = BigInt(head) + (up ? 1n : 0n);
-    var t = n.toString().padStart(digits + 1, "0");
-    var out = digits ? t.slice(0, t.length - digits) + "." + t.slice(t.length - digits) : t;
-    return (v < 0 || Object.is(v, -0) ? "-" : "") + out;
-  }
-
-  // Python's f"{v:.4e}" (used only for non-integers |v| >= 1e6, which cannot tie at 5
-  // significant digits): two-digit exponent at least.
-  function expo(v) {
-    return v.toExponential(4).replace(/e([+-])(\d)$/, "e$10$2");
-  }
-
-  // attention.py fmt: integers as integers (every digit, as Python's int), the rest with 4
-  // decimals.
-  function fmt(v) {
-    var r = Math.round(v);
-    if (Math.abs(v - r) < 5e-10) return BigInt(r).toString();
-    if (Math.abs(v) >= 1e6) return expo(v);
-    return fixed(v, 4);
-  }
-
   // attention.py fmt_vec: "[1, 0, 2]"
   function fmtVec(a) {
-    return "[" + a.map(fmt).join(", ") + "]";
+    return "[" + a.map(L.fmt).join(", ") + "]";
   }
 
   /* ------------------------------------------------------------------ input (Python's) */
 
-  // Python's whitespace (str.isspace, and \s in its re module).
-  var SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029" +
-    "\\u202f\\u205f\\u3000";
-  var STRIP = new RegExp("^[" + SPACE + "]+|[" + SPACE + "]+$", "g");
   var BRACKETS = /^[[\]()（）【】]+|[[\]()（）【】]+$/g;
-  var SPLIT = new RegExp("[,，、;；" + SPACE + "]+"); // attention.py _SPLIT
+  var SPLIT = new RegExp("[,，、;；" + L.SPACE + "]+"); // attention.py _SPLIT
   var ROWS = /[/／]/; // attention.py _ROWS
-  var DIGITS = "\\d(?:_?\\d)*";
-  var FLOAT = new RegExp("^[+-]?(?:" + DIGITS + "(?:\\.(?:" + DIGITS + ")?)?|\\." + DIGITS +
-    ")(?:[eE][+-]?" + DIGITS + ")?$");
-  var SPECIAL = /^[+-]?(?:inf|infinity|nan)$/i;
-  var ND = /\p{Nd}/u;
-
-  // Python's float() reads any Unicode decimal digit (e.g. full-width １２): as ASCII here.
-  function asciiDigits(text) {
-    return Array.from(text).map(function (c) {
-      if (!ND.test(c) || (c >= "0" && c <= "9")) return c;
-      var n = 0; // a run of Unicode decimal digits always starts at its zero
-      var code = c.codePointAt(0);
-      while (ND.test(String.fromCodePoint(code - n - 1))) n++;
-      return String(n % 10);
-    }).join("");
-  }
-
-  // float(text) for a text with no whitespace; null where Python raises ValueError.
-  function pyFloat(text) {
-    var ascii = asciiDigits(text);
-    if (FLOAT.test(ascii)) return Number(ascii.replace(/_/g, ""));
-    if (SPECIAL.test(ascii)) return NaN; // nan or ±inf: only "not finite" matters here
-    return null;
-  }
-
-  function Bad(message) {
-    this.message = message;
-  }
 
   // attention.py _example_row: "1, 0, 1, 0" cut or extended to `length` numbers.
   function exampleRow(length) {
@@ -119,56 +49,43 @@
 
   // attention.py parse_row
   function parseRow(text, length, label) {
-    var body = String(text).replace(STRIP, "").replace(BRACKETS, "").replace(STRIP, "");
-    if (!body) throw new Bad(label + "是空的：请输入 " + length + " 个数，例如 " + exampleRow(length));
+    var body = String(text).replace(L.STRIP, "").replace(BRACKETS, "").replace(L.STRIP, "");
+    if (!body) throw new L.Bad(label + "是空的：请输入 " + length + " 个数，例如 " + exampleRow(length));
     var parts = body.split(SPLIT).filter(function (p) {
       return p;
     });
     var values = parts.map(function (p) {
-      var v = pyFloat(p);
-      if (v === null) throw new Bad(label + "：“" + p + "”不是数字");
+      var v = L.pyFloat(p);
+      if (v === null) throw new L.Bad(label + "：“" + p + "”不是数字");
       return v;
     });
     if (values.length !== length) {
-      throw new Bad(label + "应有 " + length + " 个数，实际有 " + values.length + " 个");
+      throw new L.Bad(label + "应有 " + length + " 个数，实际有 " + values.length + " 个");
     }
-    if (!values.every(isFinite)) throw new Bad(label + "含有 NaN 或无穷大（inf），请输入普通的数");
+    if (!values.every(isFinite)) throw new L.Bad(label + "含有 NaN 或无穷大（inf），请输入普通的数");
     if (values.some(function (v) {
       return Math.abs(v) > MAX_ABS_INPUT;
-    })) throw new Bad(label + "的数值过大：请输入绝对值不超过 " + MAX_ABS_INPUT + " 的数");
+    })) throw new L.Bad(label + "的数值过大：请输入绝对值不超过 " + MAX_ABS_INPUT + " 的数");
     return values;
   }
 
   // attention.py parse_matrix
   function parseMatrix(text, rows, cols, label) {
-    var body = String(text).replace(STRIP, "");
+    var body = String(text).replace(L.STRIP, "");
     if (!body) {
       var example = [];
       for (var r = 0; r < rows; r++) example.push(exampleRow(cols));
-      throw new Bad(label + " 是空的：请输入 " + rows + " 行、每行 " + cols + " 个数，" +
+      throw new L.Bad(label + " 是空的：请输入 " + rows + " 行、每行 " + cols + " 个数，" +
         "行与行之间用 / 分隔，例如 " + example.join(" / "));
     }
     var parts = body.split(ROWS);
     if (parts.length !== rows) {
-      throw new Bad(label + " 应有 " + rows + " 行（行与行之间用 / 分隔），实际有 " + parts.length +
+      throw new L.Bad(label + " 应有 " + rows + " 行（行与行之间用 / 分隔），实际有 " + parts.length +
         " 行");
     }
     return parts.map(function (p, k) {
       return parseRow(p, cols, label + " 第 " + (k + 1) + " 行");
     });
-  }
-
-  // base.py error_html / ok_html
-  function errorHtml(message, kept) {
-    var text = Array.from(message.replace(/。+$/, "")); // code points, as Python counts
-    text = text.length > MAX_MESSAGE ? text.slice(0, MAX_MESSAGE - 1).join("") + "…"
-      : text.join("");
-    return '<span class="book-msg-err">⚠ ' + escapeHtml(text) + "。" + escapeHtml(kept) +
-      "</span>";
-  }
-
-  function okHtml(message) {
-    return '<span class="book-msg-ok">✓ ' + escapeHtml(message) + "</span>";
   }
 
   /* ------------------------------------ the seven steps, in float64 (attention_steps) */
@@ -302,24 +219,24 @@
     var head = "";
     if (opts.colNames) {
       head = "<tr><th></th>" + opts.colNames.map(function (c) {
-        return "<th>" + escapeHtml(c) + "</th>";
+        return "<th>" + L.escapeHtml(c) + "</th>";
       }).join("") + "</tr>";
     }
     var body = m.map(function (row, r) {
       var hl = hlRows.indexOf(r) !== -1;
       var cells = row.map(function (v) {
-        return '<td class="' + (hl ? "hl" : "") + '">' + escapeHtml(fmt(v)) + "</td>";
+        return '<td class="' + (hl ? "hl" : "") + '">' + L.escapeHtml(L.fmt(v)) + "</td>";
       }).join("");
-      return "<tr><th" + (hl ? ' class="hl"' : "") + ">" + escapeHtml(rowNames[r]) + "</th>" +
+      return "<tr><th" + (hl ? ' class="hl"' : "") + ">" + L.escapeHtml(rowNames[r]) + "</th>" +
         cells + "</tr>";
     }).join("");
-    return '<table class="attn-matrix ' + escapeHtml(opts.cls || "") + '"><caption>' +
-      escapeHtml(title) + "</caption>" + head + body + "</table>";
+    return '<table class="attn-matrix ' + L.escapeHtml(opts.cls || "") + '"><caption>' +
+      L.escapeHtml(title) + "</caption>" + head + body + "</table>";
   }
 
   function dotTerms(a, b) {
     return a.map(function (v, k) {
-      return fmt(v) + "×" + fmt(b[k]);
+      return L.fmt(v) + "×" + L.fmt(b[k]);
     }).join(" + ");
   }
 
@@ -331,7 +248,7 @@
 
   function renderStage(st, i, stage) {
     var n = st.x.length;
-    var e = escapeHtml;
+    var e = L.escapeHtml;
     var names = range(n).map(function (j) {
       return "输入 " + (j + 1);
     });
@@ -357,7 +274,7 @@
       for (var c = 0; c < q[i].length; c++) {
         var terms = dotTerms(x[i], column(st.wQuery, c));
         lines.push("<li>q" + (i + 1) + "[" + (c + 1) + "] = " + e(terms) + " = <b>" +
-          e(fmt(q[i][c])) + "</b></li>");
+          e(L.fmt(q[i][c])) + "</b></li>");
       }
       lines.push("</ul><p>query " + (i + 1) + " = <b>" + e(fmtVec(q[i])) + "</b></p>");
       lines.push('<div class="attn-row">' +
@@ -365,14 +282,14 @@
         matrixTable(k, "K（key）", names) + matrixTable(v, "V（value）", names) + "</div>");
     } else if (stage === 3) {
       var root = Math.sqrt(st.dK);
-      var scaleNote = st.scaled ? "，再除以 √d_k = √" + st.dK + " = " + fmt(root) : "";
+      var scaleNote = st.scaled ? "，再除以 √d_k = √" + st.dK + " = " + L.fmt(root) : "";
       lines.push("<p>query " + (i + 1) + " = " + e(fmtVec(q[i])) + " 与每个 key 做点积" +
         e(scaleNote) + "：</p><ul>");
       for (j = 0; j < n; j++) {
         var dt = dot(q[i], k[j]);
         var text = "q" + (i + 1) + " · k" + (j + 1) + " = " + dotTerms(q[i], k[j]) + " = " +
-          fmt(dt);
-        if (st.scaled) text += "；" + fmt(dt) + " / " + fmt(root) + " = " + fmt(s[j]);
+          L.fmt(dt);
+        if (st.scaled) text += "；" + L.fmt(dt) + " / " + L.fmt(root) + " = " + L.fmt(s[j]);
         lines.push("<li>" + e(text) + "</li>");
       }
       lines.push("</ul><p>注意力分数 scores" + (i + 1) + " = <b>" + e(fmtVec(s)) + "</b></p>");
@@ -386,17 +303,17 @@
       });
       var total = sumOf(ez);
       lines.push("<p>softmax(s)_j = e^(s_j) / Σ_l e^(s_l)。先把每个分数减去最大值 " +
-        e(fmt(top)) + "（分子分母同乘一个数，结果不变，但不会溢出）：</p><ul>");
+        e(L.fmt(top)) + "（分子分母同乘一个数，结果不变，但不会溢出）：</p><ul>");
       for (j = 0; j < n; j++) {
-        lines.push("<li>e^(" + e(fmt(s[j])) + " − " + e(fmt(top)) + ") = " + e(fmt(ez[j])) +
+        lines.push("<li>e^(" + e(L.fmt(s[j])) + " − " + e(L.fmt(top)) + ") = " + e(L.fmt(ez[j])) +
           "</li>");
       }
-      lines.push("</ul><p>总和 Σ = " + e(fmt(total)) + "；逐个相除：</p><ul>");
+      lines.push("</ul><p>总和 Σ = " + e(L.fmt(total)) + "；逐个相除：</p><ul>");
       for (j = 0; j < n; j++) {
-        lines.push("<li>a" + (i + 1) + "," + (j + 1) + " = " + e(fmt(ez[j])) + " / " +
-          e(fmt(total)) + " = <b>" + e(fmt(a[j])) + "</b></li>");
+        lines.push("<li>a" + (i + 1) + "," + (j + 1) + " = " + e(L.fmt(ez[j])) + " / " +
+          e(L.fmt(total)) + " = <b>" + e(L.fmt(a[j])) + "</b></li>");
       }
-      lines.push("</ul><p>注意力权重 = <b>" + e(fmtVec(a)) + "</b>，和为 " + e(fmt(sumOf(a))) +
+      lines.push("</ul><p>注意力权重 = <b>" + e(fmtVec(a)) + "</b>，和为 " + e(L.fmt(sumOf(a))) +
         "</p>");
       lines.push(matrixTable([s, a], "输入 " + (i + 1) + "：分数 → 权重", ["分数", "权重"], {
         colNames: names.map(function (name) {
@@ -407,7 +324,7 @@
     } else if (stage === 5) {
       lines.push("<p>每个权重乘以对应的 value，得到 alignment vectors（加权后的 value）：</p><ul>");
       for (j = 0; j < n; j++) {
-        lines.push("<li>" + e(fmt(a[j])) + " × " + e(fmtVec(v[j])) + " = <b>" +
+        lines.push("<li>" + e(L.fmt(a[j])) + " × " + e(fmtVec(v[j])) + " = <b>" +
           e(fmtVec(st.weighted[i][j])) + "</b></li>");
       }
       lines.push("</ul>");
@@ -513,17 +430,13 @@
         }),
       };
     } catch (err) {
-      if (err instanceof Bad) return;
+      if (err instanceof L.Bad) return;
       throw err;
     }
 
     w.dataset.bookLive = "1";
     editors.forEach(function (ed) {
-      ed.box.classList.add("book-live");
-      var hint = ed.message.querySelector("span");
-      if (hint && hint.textContent.endsWith(NO_KERNEL)) {
-        hint.textContent = hint.textContent.slice(0, -NO_KERNEL.length) + LIVE;
-      }
+      L.goLive(ed.box, ed.message);
     });
 
     // AttentionStepper._show: render every panel, then show them all.
@@ -572,11 +485,11 @@
       try {
         done = apply();
       } catch (err) {
-        if (!(err instanceof Bad)) throw err;
-        ed.message.innerHTML = errorHtml(err.message, kept);
+        if (!(err instanceof L.Bad)) throw err;
+        ed.message.innerHTML = L.errorHtml(err.message, kept);
         return;
       }
-      ed.message.innerHTML = okHtml(done);
+      ed.message.innerHTML = L.okHtml(done);
     }
 
     [[inputs, applyInputs, KEPT_INPUTS], [weights, applyWeights, KEPT_WEIGHTS]]
@@ -591,35 +504,12 @@
 
   // A row of a box's first text, however many numbers it has.
   function readRow(text) {
-    var body = String(text).replace(STRIP, "").replace(BRACKETS, "").replace(STRIP, "");
+    var body = String(text).replace(L.STRIP, "").replace(BRACKETS, "").replace(L.STRIP, "");
     return parseRow(text, body.split(SPLIT).filter(function (p) {
       return p;
     }).length, "");
   }
 
-  function scan() {
-    document.querySelectorAll(".cell_output .attn-stepper").forEach(wire);
-  }
-
-  function start() {
-    // Static pages whose embedded widget state has the stepper (chapter 2) only.
-    var states = document.querySelectorAll(
-      'script[type="application/vnd.jupyter.widget-state+json"]');
-    if (![].some.call(states, function (s) {
-      return s.textContent.indexOf('"attn-stepper"') !== -1;
-    })) return;
-    scan();
-    // The widget manager renders the widgets after the page has been parsed.
-    var observer = new MutationObserver(function () {
-      scan();
-      var all = document.querySelectorAll(".cell_output .attn-stepper");
-      if (all.length && [].every.call(all, function (w) {
-        return w.dataset.bookLive;
-      })) observer.disconnect();
-    });
-    observer.observe(document.body, { childList: true, subtree: true });
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // Static pages whose embedded widget state has the stepper (chapter 2) only.
+  L.watch({ "attn-stepper": wire });
 })();

@@ -19,6 +19,8 @@
 (function () {
   "use strict";
 
+  var L = window.BookLive; // js/live-common.js: the helpers every live-*.js shares
+
   var MAX_NUMBER = 99999;
   var DIGITS = "零一二三四五六七八九";
   var UNITS = { 10: "十", 100: "百", 1000: "千", 10000: "万" };
@@ -33,44 +35,9 @@
   var TGT_VOCAB = [PAD, BOS, EOS].concat(Array.from("0123456789"));
   var BOS_ID = 1;
   var EOS_ID = 2;
-  var MAX_MESSAGE = 200;
-  var NO_KERNEL = "（静态网页上没有内核，只能逐步查看，不能重算。）";
-  var KEPT = "上方仍显示上一次有效的结果。";
   var CUSTOM_LABEL = "✎ 自己输入";
 
-  /* ------------------------------------------------------------ formatting (Python's) */
-
-  // Python's html.escape (quote=True).
-  function escapeHtml(s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
-  }
-
-  // Python's f"{v:.{digits}f}": the double's exact decimal value, rounded half to even.
-  // (toFixed rounds exact ties up, e.g. 0.03125 -> "0.0313" where Python gives "0.0312".)
-  function fixed(v, digits) {
-    var s = Math.abs(v).toFixed(100);
-    var dot = s.indexOf(".");
-    var head = s.slice(0, dot) + s.slice(dot + 1, dot + 1 + digits);
-    var rest = s.slice(dot + 1 + digits);
-    var up = rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) ||
-      Number(head[head.length - 1]) % 2 === 1));
-    var n = BigInt(head) + (up ? 1n : 0n);
-    var t = n.toString().padStart(digits + 1, "0");
-    var out = digits ? t.slice(0, t.length - digits) + "." + t.slice(t.length - digits) : t;
-    return (v < 0 || Object.is(v, -0) ? "-" : "") + out;
-  }
-
   /* ------------------------------------------------------------------ input (Python's) */
-
-  // Python's str.strip() whitespace.
-  var SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029" +
-    "\\u202f\\u205f\\u3000";
-  var STRIP = new RegExp("^[" + SPACE + "]+|[" + SPACE + "]+$", "g");
-
-  function Bad(message) {
-    this.message = message;
-  }
 
   // numerals.py _group: 0 < n < 10000 -> 'X千X百X十X' with the zero rules.
   function group(n, liangUnits) {
@@ -122,7 +89,7 @@
 
   // numerals.py _check_numeral_chars.
   function checkNumeralChars(s) {
-    if (!s) throw new Bad("输入是空的：请输入一个中文数字，例如 三百零五");
+    if (!s) throw new L.Bad("输入是空的：请输入一个中文数字，例如 三百零五");
     var bad = [];
     Array.from(s).forEach(function (c) {
       if (NUMERAL_CHARS.indexOf(c) === -1 && bad.indexOf(c) === -1) bad.push(c);
@@ -132,7 +99,7 @@
         return "“" + c + "”";
       }).join("、");
       var more = bad.length > 5 ? "等 " + bad.length + " 种字" : "";
-      throw new Bad(shown + more + "不是中文数字用字：只能用 " + NUMERAL_CHARS);
+      throw new L.Bad(shown + more + "不是中文数字用字：只能用 " + NUMERAL_CHARS);
     }
   }
 
@@ -169,38 +136,26 @@
 
   // numerals.py chinese_to_int: the strict parser, with its Chinese messages.
   function chineseToInt(text) {
-    var s = text.replace(STRIP, "");
+    var s = text.replace(L.STRIP, "");
     checkNumeralChars(s);
     if (Array.from(s).length > MAX_SOURCE_LEN) {
-      throw new Bad("太长了：最多 " + MAX_SOURCE_LEN + " 个字（本章的范围是 0 到 " + MAX_NUMBER +
+      throw new L.Bad("太长了：最多 " + MAX_SOURCE_LEN + " 个字（本章的范围是 0 到 " + MAX_NUMBER +
         "）");
     }
     var n = parseLoose(s);
-    if (n === null) throw new Bad("“" + s + "”不是规范的中文数字写法");
+    if (n === null) throw new L.Bad("“" + s + "”不是规范的中文数字写法");
     if (n > MAX_NUMBER) {
-      throw new Bad("“" + s + "”超出范围：本章只处理 0 到 " + MAX_NUMBER + "（不到十万）");
+      throw new L.Bad("“" + s + "”超出范围：本章只处理 0 到 " + MAX_NUMBER + "（不到十万）");
     }
     if (!isSpelling(s, n)) {
       var short = /^.*([万千百])[一二三四五六七八九]$/.exec(s);
       if (short) { // 三百五 = 350 in speech: the unit of the last digit is left out
         var full = s + { 万: "千", 千: "百", 百: "十" }[short[1]];
-        throw new Bad("“" + s + "”是口语的省略说法，本章只接受完整写法“" + full + "”");
+        throw new L.Bad("“" + s + "”是口语的省略说法，本章只接受完整写法“" + full + "”");
       }
-      throw new Bad("“" + s + "”不是规范的中文数字写法，" + n + " 应写作“" + intToChinese(n) + "”");
+      throw new L.Bad("“" + s + "”不是规范的中文数字写法，" + n + " 应写作“" + intToChinese(n) + "”");
     }
     return n;
-  }
-
-  function errorHtml(message) {
-    var text = Array.from(message.replace(/。+$/, "")); // code points, as Python counts
-    text = text.length > MAX_MESSAGE ? text.slice(0, MAX_MESSAGE - 1).join("") + "…"
-      : text.join("");
-    return '<span class="book-msg-err">⚠ ' + escapeHtml(text) + "。" + escapeHtml(KEPT) +
-      "</span>";
-  }
-
-  function okHtml(message) {
-    return '<span class="book-msg-ok">✓ ' + escapeHtml(message) + "</span>";
   }
 
   /* ------------------------------------------- greedy decoding (transformer.py _trace) */
@@ -265,8 +220,8 @@
     var alpha = Math.min(1, Math.max(0, w));
     var color = alpha > 0.93 ? "#fff" : "#000";
     var outline = best ? "outline: 2px solid #b45309;" : "";
-    return '<td style="background: rgba(37, 99, 235, ' + fixed(alpha, 3) + "); color: " + color +
-      "; " + outline + '">' + fixed(w, 4) + "</td>";
+    return '<td style="background: rgba(37, 99, 235, ' + L.fixed(alpha, 3) + "); color: " + color +
+      "; " + outline + '">' + L.fixed(w, 4) + "</td>";
   }
 
   // The top k of probs, largest first (torch.topk; the first index wins a tie).
@@ -282,19 +237,19 @@
     var chars = Array.from(text);
     var outDigits = decodeTarget(chosenOf(steps));
     var fullInputs = steps[steps.length - 1].inputs;
-    var head = "<p>源序列：<b>" + escapeHtml(text) + "</b>（" + chars.length + " 个字）" +
+    var head = "<p>源序列：<b>" + L.escapeHtml(text) + "</b>（" + chars.length + " 个字）" +
       "　正确答案：<b>" + answer + "</b></p>";
     if (t >= steps.length) {
       var verdict = outDigits === String(answer) ? "✓ 与正确答案一致" : "✗ 与正确答案不同";
       return '<div class="dec-step">' + head + "<p>解码在第 " + steps.length + " 步输出了 " +
-        "<code>" + escapeHtml(tok(EOS_ID)) + "</code>，已经结束。</p>" +
-        '<p class="dec-chosen">模型的译文：<b>' + escapeHtml(outDigits) + "</b>　" + verdict +
+        "<code>" + L.escapeHtml(tok(EOS_ID)) + "</code>，已经结束。</p>" +
+        '<p class="dec-chosen">模型的译文：<b>' + L.escapeHtml(outDigits) + "</b>　" + verdict +
         "</p></div>";
     }
     var step = steps[t];
     // 1) decoder input so far
     var row = step.inputs.map(function (i) {
-      return "<td>" + escapeHtml(tok(i)) + "</td>";
+      return "<td>" + L.escapeHtml(tok(i)) + "</td>";
     }).join("");
     var inputs = '<table class="book-matrix"><caption>① 解码器输入（到目前为止）</caption>' +
       "<tr><th>词</th>" + row + "</tr></table>";
@@ -304,7 +259,7 @@
     var positions = "";
     fullInputs.forEach(function (i, j) {
       if (j <= t) {
-        cellsTok.push('<td class="seen">' + escapeHtml(tok(i)) + "</td>");
+        cellsTok.push('<td class="seen">' + L.escapeHtml(tok(i)) + "</td>");
         cellsMask.push('<td class="seen">✓ 可以看</td>');
       } else {
         cellsTok.push('<td class="future">（未生成）</td>');
@@ -329,22 +284,22 @@
       return "<tr><th>第 " + (layer + 1) + " 层</th>" + cells + "</tr>";
     }).join("");
     var srcHead = chars.map(function (c) {
-      return "<th>" + escapeHtml(c) + "</th>";
+      return "<th>" + L.escapeHtml(c) + "</th>";
     }).join("");
     var cross = '<table class="book-matrix"><caption>③ 交叉注意力：这一步看源序列的哪个字（各头平均）' +
       "</caption><tr><th></th>" + srcHead + "</tr>" + rows + "</table>";
     // 4) the chosen token and the runners-up
     var alts = topk(step.probs, 3).map(function (i) {
-      return "<tr><td>" + escapeHtml(tok(i)) + "</td><td>" + fixed(step.probs[i], 4) +
+      return "<tr><td>" + L.escapeHtml(tok(i)) + "</td><td>" + L.fixed(step.probs[i], 4) +
         "</td></tr>";
     }).join("");
-    var chosen = '<p class="dec-chosen">④ 选中：<b>' + escapeHtml(tok(step.chosen)) + "</b>" +
-      "（概率 " + fixed(step.probs[step.chosen], 4) + "）</p>" +
+    var chosen = '<p class="dec-chosen">④ 选中：<b>' + L.escapeHtml(tok(step.chosen)) + "</b>" +
+      "（概率 " + L.fixed(step.probs[step.chosen], 4) + "）</p>" +
       '<table class="book-matrix"><caption>概率最大的 3 个词</caption>' +
       "<tr><th>词</th><th>概率</th></tr>" + alts + "</table>";
     var soFar = decodeTarget(chosenOf(steps.slice(0, t))) || "（无）";
     return '<div class="dec-step">' + head + "<p>第 " + (t + 1) + " 步：解码器根据源序列和已生成的 " +
-      (t + 1) + " 个词（含 &lt;s&gt;）预测下一个词。此前已输出：<b>" + escapeHtml(soFar) +
+      (t + 1) + " 个词（含 &lt;s&gt;）预测下一个词。此前已输出：<b>" + L.escapeHtml(soFar) +
       '</b></p><div class="dec-row">' + inputs + mask + "</div>" + cross + chosen + "</div>";
   }
 
@@ -411,10 +366,10 @@
     var s;
     try {
       answer = chineseToInt(text);
-      s = text.replace(STRIP, "");
+      s = text.replace(L.STRIP, "");
     } catch (err) {
-      if (!(err instanceof Bad)) throw err;
-      message.innerHTML = errorHtml(err.message);
+      if (!(err instanceof L.Bad)) throw err;
+      message.innerHTML = L.errorHtml(err.message);
       return Promise.resolve();
     }
     // (the first time on a slow link: the weights are still on their way)
@@ -431,10 +386,10 @@
         p.innerHTML = values[k];
       });
       if (!where.button.classList.contains("mod-active")) where.button.click();
-      message.innerHTML = okHtml("已重新解码“" + s + "”：模型输出 " +
+      message.innerHTML = L.okHtml("已重新解码“" + s + "”：模型输出 " +
         decodeTarget(chosenOf(steps)));
     }, function () {
-      message.innerHTML = errorHtml("模型没有加载成功，请重新打开网页再试");
+      message.innerHTML = L.errorHtml("模型没有加载成功，请重新打开网页再试");
     });
   }
 
@@ -451,12 +406,7 @@
     if (!box.classList.contains("jupyter-widgets-disconnected")) return;
     if (!window.BookNN) return;
     w.dataset.bookLive = "1";
-    editor.classList.add("book-live");
-    var hint = message.querySelector("span");
-    if (hint && hint.textContent.endsWith(NO_KERNEL)) {
-      hint.textContent = hint.textContent.slice(0, -NO_KERNEL.length) +
-        "（在网页里用随书附带的参考模型计算，不需要内核。）";
-    }
+    L.goLive(editor, message, L.LIVE_MODEL);
     var input = box.querySelector("input");
     // Fetch the weights once the reader opens the editor, not with every page view.
     var header = w.querySelector(":scope > .widget-accordion .jupyter-widget-Collapse-header");
@@ -479,29 +429,6 @@
     });
   }
 
-  function scan() {
-    document.querySelectorAll(".cell_output .dec-stepper").forEach(wire);
-  }
-
-  function start() {
-    // Static pages whose embedded widget state has the stepper (chapter 5) only.
-    var states = document.querySelectorAll(
-      'script[type="application/vnd.jupyter.widget-state+json"]');
-    if (![].some.call(states, function (s) {
-      return s.textContent.indexOf('"dec-stepper"') !== -1;
-    })) return;
-    scan();
-    // The widget manager renders the widgets after the page has been parsed.
-    var observer = new MutationObserver(function () {
-      scan();
-      var all = document.querySelectorAll(".cell_output .dec-stepper");
-      if (all.length && [].every.call(all, function (w) {
-        return w.dataset.bookLive;
-      })) observer.disconnect();
-    });
-    observer.observe(document.body, { childList: true, subtree: true });
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // Static pages whose embedded widget state has the stepper (chapter 5) only.
+  L.watch({ "dec-stepper": wire });
 })();

@@ -23,55 +23,15 @@
 (function () {
   "use strict";
 
-  var MAX_MESSAGE = 200;
+  var L = window.BookLive; // js/live-common.js: the helpers every live-*.js shares
+
   var PER_LINE = 8; // w_rows_table's columns per block
-  var NO_KERNEL = "（静态网页上没有内核，只能逐步查看，不能重算。）";
-  var KEPT = "上方仍显示上一次有效的结果。";
+
   /* ------------------------------------------------------------ formatting (Python's) */
-
-  function escapeHtml(s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
-  }
-
-  // Python's f"{v:.{digits}f}": the double's exact decimal value, rounded half to even.
-  function fixed(v, digits) {
-    var s = Math.abs(v).toFixed(100);
-    var dot = s.indexOf(".");
-    var head = s.slice(0, dot) + s.slice(dot + 1, dot + 1 + digits);
-    var rest = s.slice(dot + 1 + digits);
-    var up = rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) ||
-      Number(head[head.length - 1]) % 2 === 1));
-    var n = BigInt(head) + (up ? 1n : 0n);
-    var t = n.toString().padStart(digits + 1, "0");
-    var out = digits ? t.slice(0, t.length - digits) + "." + t.slice(t.length - digits) : t;
-    return (v < 0 || Object.is(v, -0) ? "-" : "") + out;
-  }
 
   // embedding.py _fmt(x, 2): two decimals, "-0.00" shown as "0.00".
   function fmt2(x) {
-    return fixed(x, 2).replace("-0.00", "0.00");
-  }
-
-  // Python's str.strip() whitespace.
-  var SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029" +
-    "\\u202f\\u205f\\u3000";
-  var STRIP = new RegExp("^[" + SPACE + "]+|[" + SPACE + "]+$", "g");
-
-  function Bad(message) {
-    this.message = message;
-  }
-
-  function errorHtml(message) {
-    var text = Array.from(message.replace(/。+$/, "")); // code points, as Python counts
-    text = text.length > MAX_MESSAGE ? text.slice(0, MAX_MESSAGE - 1).join("") + "…"
-      : text.join("");
-    return '<span class="book-msg-err">⚠ ' + escapeHtml(text) + "。" + escapeHtml(KEPT) +
-      "</span>";
-  }
-
-  function okHtml(message) {
-    return '<span class="book-msg-ok">✓ ' + escapeHtml(message) + "</span>";
+    return L.fixed(x, 2).replace("-0.00", "0.00");
   }
 
   /* ------------------------------------------------------------------ the vectors */
@@ -168,7 +128,7 @@
     }).join("");
     var words = cols.map(function (j) {
       return j === null ? '<td class="gap"></td>'
-        : "<th class=" + cls(j) + ">" + escapeHtml(emb.words[j]) + "</th>";
+        : "<th class=" + cls(j) + ">" + L.escapeHtml(emb.words[j]) + "</th>";
     }).join("");
     var vals = cols.map(function (j) {
       return j === null ? '<td class="gap">…</td>'
@@ -196,7 +156,7 @@
         var cells = cols.map(function (col) {
           return '<td class="' + cls + '">' + fmt2(emb.rows[j][col]) + "</td>";
         }).join("");
-        blocks += '<tr><th class="' + cls + '">' + j + "：" + escapeHtml(emb.words[j]) + "</th>" +
+        blocks += '<tr><th class="' + cls + '">' + j + "：" + L.escapeHtml(emb.words[j]) + "</th>" +
           cells + "</tr>";
       });
     }
@@ -207,8 +167,8 @@
 
   function neighboursTable(neighbours) {
     var body = neighbours.map(function (n, r) {
-      return "<tr><td>" + (r + 1) + "</td><td>" + escapeHtml(n[0]) + "</td><td>" + fixed(n[1], 4) +
-        "</td></tr>";
+      return "<tr><td>" + (r + 1) + "</td><td>" + L.escapeHtml(n[0]) + "</td><td>" +
+        L.fixed(n[1], 4) + "</td></tr>";
     }).join("");
     return '<table class="book-matrix"><caption>余弦相似度最高的词</caption>' +
       "<tr><th>名次</th><th>词</th><th>余弦相似度</th></tr>" + body + "</table>";
@@ -218,7 +178,7 @@
   // 2 + the neighbours.
   function renderPanel(emb, word, stage, k) {
     var i = emb.index.get(word);
-    var w = escapeHtml(word);
+    var w = L.escapeHtml(word);
     var parts = [
       "<p>“<b>" + w + "</b>”在词表里的编号是 <b>" + i + "</b>（词表共 " + emb.size + " 个词，" +
       "在语料里出现 " + emb.counts[i] + " 次）。它的 one-hot 向量有 " + emb.size + " 个分量，" +
@@ -355,11 +315,11 @@
 
   // EmbeddingExplorer._apply
   Live.prototype.apply = function (text) {
-    var word = String(text).replace(STRIP, "");
-    if (!word) throw new Bad("输入是空的：请输入一个词，例如 苹果");
+    var word = String(text).replace(L.STRIP, "");
+    if (!word) throw new L.Bad("输入是空的：请输入一个词，例如 苹果");
     var emb = this.emb;
     if (!emb.index.has(word)) {
-      throw new Bad("“" + word + "”不在词表里（词表共 " + emb.size + " 个词），可以试试：" +
+      throw new L.Bad("“" + word + "”不在词表里（词表共 " + emb.size + " 个词），可以试试：" +
         this.words.slice(0, 5).join("、"));
     }
     var select = this.p.select;
@@ -410,18 +370,13 @@
       try {
         done = self.apply(p.input.value);
       } catch (err) {
-        if (!(err instanceof Bad)) throw err;
-        p.message.innerHTML = errorHtml(err.message);
+        if (!(err instanceof L.Bad)) throw err;
+        p.message.innerHTML = L.errorHtml(err.message);
         return;
       }
-      p.message.innerHTML = okHtml(done);
+      p.message.innerHTML = L.okHtml(done);
     });
-    p.editor.classList.add("book-live");
-    var hint = p.message.querySelector("span");
-    if (hint && hint.textContent.endsWith(NO_KERNEL)) {
-      hint.textContent = hint.textContent.slice(0, -NO_KERNEL.length) +
-        "（在网页里计算，不需要内核。）";
-    }
+    L.goLive(p.editor, p.message);
   };
 
   // k of the explorer: the rows of a neighbours table Python rendered.
@@ -458,35 +413,14 @@
     });
   }
 
-  function scan() {
-    document.querySelectorAll(".cell_output .book-emb-explorer").forEach(function (w) {
+  // Static pages whose embedded widget state has the explorer (chapter 3) only.
+  L.watch({
+    "book-emb-explorer": function (w) {
       // Static page only: a box connected to a kernel is left to Python.
       var box = w.querySelector(":scope > .widget-accordion .widget-text");
       if (!w.dataset.bookLive && box && box.classList.contains("jupyter-widgets-disconnected")) {
         start(w);
       }
-    });
-  }
-
-  function begin() {
-    // Static pages whose embedded widget state has the explorer (chapter 3) only.
-    var states = document.querySelectorAll(
-      'script[type="application/vnd.jupyter.widget-state+json"]');
-    if (![].some.call(states, function (s) {
-      return s.textContent.indexOf('"book-emb-explorer"') !== -1;
-    })) return;
-    scan();
-    // The widget manager renders the widgets after the page has been parsed.
-    var observer = new MutationObserver(function () {
-      scan();
-      var all = document.querySelectorAll(".cell_output .book-emb-explorer");
-      if (all.length && [].every.call(all, function (w) {
-        return w.dataset.bookLive;
-      })) observer.disconnect();
-    });
-    observer.observe(document.body, { childList: true, subtree: true });
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", begin);
-  else begin();
+    },
+  });
 })();

@@ -19,10 +19,9 @@
 (function () {
   "use strict";
 
+  var L = window.BookLive; // js/live-common.js: the helpers every live-*.js shares
+
   var MAX_TEXTS = 8;
-  var MAX_MESSAGE = 200;
-  var NO_KERNEL = "（静态网页上没有内核，只能逐步查看，不能重算。）";
-  var KEPT = "上方仍显示上一次有效的结果。";
 
   // utils/models/numerals.py
   var MAX_NUMBER = 99999;
@@ -30,39 +29,10 @@
   var NUMERAL_CHARS = DIGITS + "两十百千万";
   var MAX_SOURCE_LEN = 9;
 
-  /* ------------------------------------------------------------ formatting (Python's) */
+  /* ------------------------------------------------------------------ input (Python's) */
 
-  function escapeHtml(s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
-  }
-
-  // Python's str.strip() whitespace (str.isspace), which is also re's \s for str patterns.
-  var SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029" +
-    "\\u202f\\u205f\\u3000";
-  var STRIP = new RegExp("^[" + SPACE + "]+|[" + SPACE + "]+$", "g");
   // shapes.py _SPLIT: numerals are separated by commas or spaces.
-  var SPLIT = new RegExp("[,，、;；" + SPACE + "]+");
-
-  function strip(text) {
-    return String(text).replace(STRIP, "");
-  }
-
-  function Bad(message) {
-    this.message = message;
-  }
-
-  function errorHtml(message) {
-    var text = Array.from(message.replace(/。+$/, "")); // code points, as Python counts
-    text = text.length > MAX_MESSAGE ? text.slice(0, MAX_MESSAGE - 1).join("") + "…"
-      : text.join("");
-    return '<span class="book-msg-err">⚠ ' + escapeHtml(text) + "。" + escapeHtml(KEPT) +
-      "</span>";
-  }
-
-  function okHtml(message) {
-    return '<span class="book-msg-ok">✓ ' + escapeHtml(message) + "</span>";
-  }
+  var SPLIT = new RegExp("[,，、;；" + L.SPACE + "]+");
 
   /* ------------------------------------------ the numerals (utils/models/numerals.py) */
 
@@ -126,7 +96,7 @@
 
   // _check_numeral_chars(s)
   function checkNumeralChars(s) {
-    if (!s) throw new Bad("输入是空的：请输入一个中文数字，例如 三百零五");
+    if (!s) throw new L.Bad("输入是空的：请输入一个中文数字，例如 三百零五");
     var bad = [];
     Array.from(s).forEach(function (c) {
       if (NUMERAL_CHARS.indexOf(c) === -1 && bad.indexOf(c) === -1) bad.push(c);
@@ -136,7 +106,7 @@
         return "“" + c + "”";
       }).join("、");
       var more = bad.length > 5 ? "等 " + bad.length + " 种字" : "";
-      throw new Bad(shown + more + "不是中文数字用字：只能用 " + NUMERAL_CHARS);
+      throw new L.Bad(shown + more + "不是中文数字用字：只能用 " + NUMERAL_CHARS);
     }
   }
 
@@ -171,24 +141,24 @@
 
   // chinese_to_int(text)
   function chineseToInt(text) {
-    var s = strip(text);
+    var s = L.strip(text);
     checkNumeralChars(s);
     if (Array.from(s).length > MAX_SOURCE_LEN) {
-      throw new Bad("太长了：最多 " + MAX_SOURCE_LEN + " 个字（本章的范围是 0 到 " + MAX_NUMBER +
+      throw new L.Bad("太长了：最多 " + MAX_SOURCE_LEN + " 个字（本章的范围是 0 到 " + MAX_NUMBER +
         "）");
     }
     var n = parseLoose(s);
-    if (n === null) throw new Bad("“" + s + "”不是规范的中文数字写法");
+    if (n === null) throw new L.Bad("“" + s + "”不是规范的中文数字写法");
     if (n > MAX_NUMBER) {
-      throw new Bad("“" + s + "”超出范围：本章只处理 0 到 " + MAX_NUMBER + "（不到十万）");
+      throw new L.Bad("“" + s + "”超出范围：本章只处理 0 到 " + MAX_NUMBER + "（不到十万）");
     }
     if (spellings(n).indexOf(s) === -1) {
       var short = /^.*([万千百])[一二三四五六七八九]$/.exec(s);
       if (short) { // 三百五 = 350 in speech: the unit of the last digit is left out
         var full = s + { "万": "千", "千": "百", "百": "十" }[short[1]];
-        throw new Bad("“" + s + "”是口语的省略说法，本章只接受完整写法“" + full + "”");
+        throw new L.Bad("“" + s + "”是口语的省略说法，本章只接受完整写法“" + full + "”");
       }
-      throw new Bad("“" + s + "”不是规范的中文数字写法，" + n + " 应写作“" + intToChinese(n) + "”");
+      throw new L.Bad("“" + s + "”不是规范的中文数字写法，" + n + " 应写作“" + intToChinese(n) + "”");
     }
     return n;
   }
@@ -255,7 +225,7 @@
   }
 
   function renderStage(texts, records, t) {
-    var e = escapeHtml;
+    var e = L.escapeHtml;
     var items = records.map(function (r, k) {
       var klass = k === t ? "now" : k < t ? "done" : "";
       return '<li class="' + klass + '">' + e(r[0]) + '：<span class="shape">' + e(tupleStr(r[1])) +
@@ -275,11 +245,11 @@
 
   // ShapeStepper._apply
   function apply(config, text) {
-    var texts = strip(text).split(SPLIT).filter(function (t) {
+    var texts = L.strip(text).split(SPLIT).filter(function (t) {
       return t;
     });
     if (texts.length < 1 || texts.length > MAX_TEXTS) {
-      throw new Bad("请输入 1 到 " + MAX_TEXTS + " 个中文数字，用逗号隔开（现在是 " + texts.length +
+      throw new L.Bad("请输入 1 到 " + MAX_TEXTS + " 个中文数字，用逗号隔开（现在是 " + texts.length +
         " 个）");
     }
     var records = trace(config, texts);
@@ -343,7 +313,7 @@
     try {
       first = config && apply(config, input.value);
     } catch (err) {
-      if (!(err instanceof Bad)) throw err;
+      if (!(err instanceof L.Bad)) throw err;
     }
     if (!first || first.records.length !== panels.length) return; // not all rendered yet
     if (!same(first.records, records)) { // a model this file does not trace: Python only
@@ -351,52 +321,24 @@
       return;
     }
     w.dataset.bookLive = "1";
-    editor.classList.add("book-live");
-    var hint = message.querySelector("span");
-    if (hint && hint.textContent.endsWith(NO_KERNEL)) {
-      hint.textContent = hint.textContent.slice(0, -NO_KERNEL.length) +
-        "（在网页里计算，不需要内核。）";
-    }
+    L.goLive(editor, message);
     input.addEventListener("keydown", function (e) {
       if (e.key !== "Enter" || e.isComposing) return;
       var done;
       try {
         done = apply(config, input.value); // every panel computed before any is shown
       } catch (err) {
-        if (!(err instanceof Bad)) throw err;
-        message.innerHTML = errorHtml(err.message);
+        if (!(err instanceof L.Bad)) throw err;
+        message.innerHTML = L.errorHtml(err.message);
         return;
       }
       done.panels.forEach(function (value, t) {
         panels[t].innerHTML = value;
       });
-      message.innerHTML = okHtml(done.message);
+      message.innerHTML = L.okHtml(done.message);
     });
   }
 
-  function scan() {
-    document.querySelectorAll(".cell_output .book-shapes").forEach(wire);
-  }
-
-  function start() {
-    // Static pages whose embedded widget state has the shape stepper (chapter 1) only.
-    var states = document.querySelectorAll(
-      'script[type="application/vnd.jupyter.widget-state+json"]');
-    if (![].some.call(states, function (s) {
-      return s.textContent.indexOf('"book-shapes"') !== -1;
-    })) return;
-    scan();
-    // The widget manager renders the widgets after the page has been parsed.
-    var observer = new MutationObserver(function () {
-      scan();
-      var all = document.querySelectorAll(".cell_output .book-shapes");
-      if (all.length && [].every.call(all, function (w) {
-        return w.dataset.bookLive;
-      })) observer.disconnect();
-    });
-    observer.observe(document.body, { childList: true, subtree: true });
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // Static pages whose embedded widget state has the shape stepper (chapter 1) only.
+  L.watch({ "book-shapes": wire });
 })();

@@ -21,10 +21,8 @@
 (function () {
   "use strict";
 
-  var MAX_MESSAGE = 200;
-  var NO_KERNEL = "（静态网页上没有内核，只能逐步查看，不能重算。）";
-  var LIVE_NOTE = "（在网页里计算，不需要内核。）";
-  var KEPT = "上方仍显示上一次有效的结果。";
+  var L = window.BookLive; // js/live-common.js: the helpers every live-*.js shares
+
   var SHOW_DIMS = 8; // render_tokens' show_dims
   var DRAWN_LABEL = "你画的图";
   var EDITOR_TITLE = "✎ 换一张测试图"; // vit.py's Editor title
@@ -37,25 +35,6 @@
   ];
 
   /* ------------------------------------------------------------ formatting (Python's) */
-
-  function escapeHtml(s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
-  }
-
-  // Python's f"{v:.{digits}f}": the double's exact decimal value, rounded half to even.
-  function fixed(v, digits) {
-    var s = Math.abs(v).toFixed(100);
-    var dot = s.indexOf(".");
-    var head = s.slice(0, dot) + s.slice(dot + 1, dot + 1 + digits);
-    var rest = s.slice(dot + 1 + digits);
-    var up = rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) ||
-      Number(head[head.length - 1]) % 2 === 1));
-    var n = BigInt(head) + (up ? 1n : 0n);
-    var t = n.toString().padStart(digits + 1, "0");
-    var out = digits ? t.slice(0, t.length - digits) + "." + t.slice(t.length - digits) : t;
-    return (v < 0 || Object.is(v, -0) ? "-" : "") + out;
-  }
 
   // Python's round(x) to an integer: halves go to the even neighbour.
   function roundEven(x) {
@@ -72,71 +51,13 @@
 
   /* ------------------------------------------------------------------ input (Python's) */
 
-  // Python's str.strip() whitespace.
-  var SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029" +
-    "\\u202f\\u205f\\u3000";
-  var STRIP = new RegExp("^[" + SPACE + "]+|[" + SPACE + "]+$", "g");
-  var DIGITS = "\\d(?:_?\\d)*";
-  var FLOAT = new RegExp("^[+-]?(?:" + DIGITS + "(?:\\.(?:" + DIGITS + ")?)?|\\." + DIGITS +
-    ")(?:[eE][+-]?" + DIGITS + ")?$");
-  var SPECIAL = /^[+-]?(?:inf|infinity|nan)$/i;
-  var ND = /\p{Nd}/u;
-
-  // utils/_validate.py quote: “text”, cut after 20 characters (code points, as in Python).
-  function quote(text) {
-    var chars = Array.from(text);
-    if (chars.length > 20) text = chars.slice(0, 20).join("") + "…（共 " + chars.length + " 个字符）";
-    return "“" + text + "”";
-  }
-
-  // Python's float() reads any Unicode decimal digit (e.g. full-width １２): as ASCII here.
-  function asciiDigits(text) {
-    return Array.from(text).map(function (c) {
-      if (!ND.test(c) || (c >= "0" && c <= "9")) return c;
-      var n = 0; // a run of Unicode decimal digits always starts at its zero
-      var code = c.codePointAt(0);
-      while (ND.test(String.fromCodePoint(code - n - 1))) n++;
-      return String(n % 10);
-    }).join("");
-  }
-
-  function Bad(message) {
-    this.message = message;
-  }
-
-  // utils/widgets/base.py parse_int; returns a BigInt (Python's int of the float).
-  function parseInt_(text, name) {
-    var body = String(text).replace(STRIP, "");
-    if (!body) throw new Bad(name + "是空的：请输入一个整数");
-    var ascii = asciiDigits(body);
-    var value;
-    if (FLOAT.test(ascii)) value = Number(ascii.replace(/_/g, ""));
-    else if (SPECIAL.test(ascii)) value = NaN;
-    else throw new Bad(name + "：" + quote(body) + "不是数字");
-    if (!isFinite(value)) throw new Bad(name + "：" + quote(body) + "不是普通的数（NaN 或无穷大）");
-    if (!Number.isInteger(value)) throw new Bad(name + "必须是整数，实际是 " + quote(body));
-    return BigInt(value);
-  }
-
   // utils/widgets/vit.py parse_index.
   function parseIndex(text, n) {
-    var value = parseInt_(text, "测试集编号");
+    var value = L.parseInt(text, "测试集编号");
     if (value < 0n || value >= BigInt(n)) {
-      throw new Bad("编号 " + value + " 超出范围：测试集只有 " + n + " 张图（0 到 " + (n - 1) + "）");
+      throw new L.Bad("编号 " + value + " 超出范围：测试集只有 " + n + " 张图（0 到 " + (n - 1) + "）");
     }
     return Number(value);
-  }
-
-  function errorHtml(message) {
-    var text = Array.from(message.replace(/。+$/, "")); // code points, as Python counts
-    text = text.length > MAX_MESSAGE ? text.slice(0, MAX_MESSAGE - 1).join("") + "…"
-      : text.join("");
-    return '<span class="book-msg-err">⚠ ' + escapeHtml(text) + "。" + escapeHtml(KEPT) +
-      "</span>";
-  }
-
-  function okHtml(message) {
-    return '<span class="book-msg-ok">✓ ' + escapeHtml(message) + "</span>";
   }
 
   /* ------------------------------------------------------------------- the model */
@@ -205,13 +126,13 @@
 
   function red(w, wMax) {
     var a = wMax <= 0 ? 0 : clamp01(w / wMax);
-    return "rgba(220,38,38," + fixed(0.85 * a, 3) + ")";
+    return "rgba(220,38,38," + L.fixed(0.85 * a, 3) + ")";
   }
 
   function diverging(v, vMax) {
     var a = vMax <= 0 ? 0 : Math.min(Math.abs(v) / vMax, 1);
-    return v >= 0 ? "rgba(37,99,235," + fixed(0.7 * a, 3) + ")"
-      : "rgba(234,88,12," + fixed(0.7 * a, 3) + ")";
+    return v >= 0 ? "rgba(37,99,235," + L.fixed(0.7 * a, 3) + ")"
+      : "rgba(234,88,12," + L.fixed(0.7 * a, 3) + ")";
   }
 
   // image_table: values (height × width, row-major); weights: grid × grid or null.
@@ -240,7 +161,7 @@
       }
       rows.push("<tr>" + cells.join("") + "</tr>");
     }
-    var cap = caption ? "<caption>" + escapeHtml(caption) + "</caption>" : "";
+    var cap = caption ? "<caption>" + L.escapeHtml(caption) + "</caption>" : "";
     return '<table class="vit-img">' + cap + rows.join("") + "</table>";
   }
 
@@ -252,7 +173,7 @@
     var grid = t.size / p;
     var tiles = t.patches.map(function (patch, i) {
       var vec = Array.from(patch, function (v) {
-        return fixed(v, 2);
+        return L.fixed(v, 2);
       }).join(", ");
       return '<div class="vit-patch">块 ' + (i + 1) + imageTable(patch, p, p, p, "", null) +
         "<br>[" + vec + "]</div>";
@@ -276,7 +197,7 @@
     var rows = t.tokens.map(function (row, i) {
       var cells = "";
       for (var k = 0; k < SHOW_DIMS; k++) {
-        cells += '<td style="background:' + diverging(row[k], vMax) + '">' + fixed(row[k], 2) +
+        cells += '<td style="background:' + diverging(row[k], vMax) + '">' + L.fixed(row[k], 2) +
           "</td>";
       }
       return "<tr><th>" + (i === 0 ? "CLS" : "块 " + i) + "</th>" + cells + "</tr>";
@@ -314,14 +235,14 @@
       return patches[b] - patches[a] || a - b;
     }).slice(0, 3);
     var top = order.map(function (i) {
-      return "块 " + (i + 1) + "（" + fixed(100 * patches[i], 1) + "%）";
+      return "块 " + (i + 1) + "（" + L.fixed(100 * patches[i], 1) + "%）";
     }).join("、");
     var cells = "";
     for (var r = 0; r < grid; r++) {
       cells += "<tr>";
       for (var c = 0; c < grid; c++) {
         var w = patches[r * grid + c];
-        cells += '<td style="background:' + red(w, wMax) + '">' + fixed(100 * w, 1) + "</td>";
+        cells += '<td style="background:' + red(w, wMax) + '">' + L.fixed(100 * w, 1) + "</td>";
       }
       cells += "</tr>";
     }
@@ -330,7 +251,7 @@
     return '<div class="vit-stage">' +
       "<p><b>第 " + (layer + 1) + " 层、" + who + "</b>：CLS token（第 0 个位置）的 query 与所有 key 做" +
       "缩放点积、softmax，得到它对每个位置的注意力权重（一行和为 100%）。" +
-      "CLS 对自己：" + fixed(100 * row[0], 1) + "%；关注最多的块：" + top + "。</p>" +
+      "CLS 对自己：" + L.fixed(100 * row[0], 1) + "%；关注最多的块：" + top + "。</p>" +
       '<div class="vit-row">' + overlay +
       '<table class="vit-tok"><caption>对各块的权重（%）</caption>' + cells + "</table>" +
       "</div></div>";
@@ -343,13 +264,13 @@
       var cls = d === pred ? "vit-bar top" : "vit-bar";
       return '<div class="vit-bar-row"><span>' + d + "</span>" +
         '<div class="' + cls + '" style="width:' + Math.max(1, roundEven(300 * p)) + 'px"></div>' +
-        "<span>" + fixed(100 * p, 1) + "%</span></div>";
+        "<span>" + L.fixed(100 * p, 1) + "%</span></div>";
     });
     var verdict = label === null ? "；这是你画的图，没有真实数字可以对照。"
       : "，真实 <b>" + label + "</b>：" + (pred === label ? "✓ 正确" : "✗ 错误") + "。";
     return '<div class="vit-stage">' +
       "<p>最后一层输出里 CLS 位置的向量经过 LayerNorm 和一个 Linear 层，得到 10 个分数；" +
-      "softmax 后是每个数字的概率。预测 <b>" + pred + "</b>（" + fixed(100 * t.probs[pred], 1) +
+      "softmax 后是每个数字的概率。预测 <b>" + pred + "</b>（" + L.fixed(100 * t.probs[pred], 1) +
       "%）" + verdict + "</p>" + rows.join("") + "</div>";
   }
 
@@ -427,11 +348,7 @@
     this.drawnSlot = null; // the slot that shows the drawing, if any
     this.lastTrace = null; // the last image computed (the test compares it with PyTorch)
     this.queue = Promise.resolve();
-    editor.classList.add("book-live");
-    var hint = this.message.querySelector("span");
-    if (hint && hint.textContent.endsWith(NO_KERNEL)) {
-      hint.textContent = hint.textContent.slice(0, -NO_KERNEL.length) + LIVE_NOTE;
-    }
+    L.goLive(editor, this.message);
     var self = this;
     this.input.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.isComposing) self.submit(self.input.value);
@@ -466,8 +383,8 @@
       try {
         idx = parseIndex(text, n);
       } catch (err) {
-        if (!(err instanceof Bad)) throw err;
-        self.message.innerHTML = errorHtml(err.message);
+        if (!(err instanceof L.Bad)) throw err;
+        self.message.innerHTML = L.errorHtml(err.message);
         return;
       }
       var label = m.meta.y_test[idx];
@@ -481,10 +398,10 @@
       self.lastTrace = t;
       if (self.drawnSlot === slot) self.drawnSlot = null;
       setLabel(pickerButtons(self.w)[slot], "#" + idx + "（" + label + "）");
-      self.message.innerHTML = okHtml("已换成测试集第 " + idx + " 张图（真实数字 " + label +
+      self.message.innerHTML = L.okHtml("已换成测试集第 " + idx + " 张图（真实数字 " + label +
         "），全部步骤已重算");
     }).catch(function (err) {
-      self.message.innerHTML = errorHtml("没能载入模型文件（" + String(err && err.message) + "）");
+      self.message.innerHTML = L.errorHtml("没能载入模型文件（" + String(err && err.message) + "）");
     });
   };
 
@@ -569,7 +486,7 @@
     var self = this;
 
     var node = el("div", "vit-draw");
-    node.appendChild(el("div", "vit-draw-title", "自己画一个数字" + LIVE_NOTE));
+    node.appendChild(el("div", "vit-draw-title", "自己画一个数字" + L.LIVE));
     var row = el("div", "vit-draw-row");
     var grid = el("div", "vit-draw-grid");
     grid.tabIndex = 0;
@@ -778,7 +695,7 @@
       this.update(true); // the drawing's panels show the empty board too
     } else {
       this.dirty = false;
-      this.message.innerHTML = okHtml("画板已清空");
+      this.message.innerHTML = L.okHtml("画板已清空");
     }
   };
 
@@ -789,7 +706,7 @@
       if (!pixels) return;
       for (var k = 0; k < 64; k++) self.set(k, pixels[k]);
       self.dirty = false; // the same image as the slot already shows
-      self.message.innerHTML = okHtml("已把选中的图复制到画板上：接着画，上面的图就换成改过的图");
+      self.message.innerHTML = L.okHtml("已把选中的图复制到画板上：接着画，上面的图就换成改过的图");
     }).catch(function () {});
   };
 
@@ -801,7 +718,7 @@
       loadModel().then(function () {
         self.update(true);
       }, function (err) {
-        self.message.innerHTML = errorHtml("没能载入模型文件（" + String(err && err.message) + "）");
+        self.message.innerHTML = L.errorHtml("没能载入模型文件（" + String(err && err.message) + "）");
       });
       return;
     }
@@ -822,7 +739,7 @@
     this.dirty = false;
     var t = this.live.showDrawing(this.pixels.slice());
     var pred = argmax(t.probs);
-    this.message.innerHTML = okHtml("模型认为你画的是 " + pred + "（" + fixed(100 * t.probs[pred], 1) +
+    this.message.innerHTML = L.okHtml("模型认为你画的是 " + pred + "（" + L.fixed(100 * t.probs[pred], 1) +
       "%）；上面“" + DRAWN_LABEL + "”的全部步骤已重算");
   };
 
@@ -841,29 +758,6 @@
     w.bookLive = new Live(w, boxes[0]);
   }
 
-  function scan() {
-    document.querySelectorAll(".cell_output .vit-explorer").forEach(wire);
-  }
-
-  function start() {
-    // Static pages whose embedded widget state has the explorer (chapter 7) only.
-    var states = document.querySelectorAll(
-      'script[type="application/vnd.jupyter.widget-state+json"]');
-    if (![].some.call(states, function (s) {
-      return s.textContent.indexOf('"vit-explorer"') !== -1;
-    })) return;
-    scan();
-    // The widget manager renders the widgets after the page has been parsed.
-    var observer = new MutationObserver(function () {
-      scan();
-      var all = document.querySelectorAll(".cell_output .vit-explorer");
-      if (all.length && [].every.call(all, function (w) {
-        return w.dataset.bookLive;
-      })) observer.disconnect();
-    });
-    observer.observe(document.body, { childList: true, subtree: true });
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // Static pages whose embedded widget state has the explorer (chapter 7) only.
+  L.watch({ "vit-explorer": wire });
 })();
