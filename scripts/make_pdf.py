@@ -209,6 +209,9 @@ WAIT_JS = """async () => {
   }
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     await MathJax.startup.promise;
+    // The site typesets formulas lazily (as they scroll into view): all of them for print.
+    const doc = MathJax.startup.document;
+    if (doc && doc.lazyTypesetAll) await doc.lazyTypesetAll();
   }
   // The site's images load lazily (scripts/book_pages.py): fetch them all for print.
   for (const img of document.images) img.loading = 'eager';

@@ -124,3 +124,32 @@ def test_chinese_search_finds_words(page):
     open_page(page, "search.html?q=注意力")
     page.wait_for_selector("#search-results li", timeout=20_000)
     assert "自注意力" in page.locator("#search-results").inner_text()
+
+
+def test_formulas_are_typeset_as_the_reader_scrolls(page):
+    """MathJax typesets a formula when it comes into view (_config.yml: ui/lazy; chapters 2
+    and 4 have about 175 formulas each, and typesetting them all at once held their widgets
+    back): at first only the formulas near the top are typeset; scrolling to the end of the
+    page, every one the reader has seen is (those in closed answers wait until opened)."""
+    open_page(page, "chapters/04_positional_encoding.html")
+    page.evaluate("() => MathJax.startup.promise.then(() => null)")
+    count = """() => [document.querySelectorAll('article mjx-container').length,
+        document.querySelectorAll('article mjx-container mjx-math').length]"""
+    total, typeset = page.evaluate(count)
+    assert total > 100 and typeset < total / 2, (total, typeset)
+    while page.evaluate("() => innerHeight + scrollY < document.body.scrollHeight - 2"):
+        page.mouse.wheel(0, 600)
+        page.wait_for_timeout(60)
+    shown = """() => [...document.querySelectorAll('article mjx-container')]
+        .filter(c => !c.closest('details:not([open])'))"""
+    page.wait_for_function(
+        f"() => ({shown})().every(c => c.querySelector('mjx-math'))", timeout=20_000
+    )
+    assert page.evaluate(f"() => ({shown})().length") > 100
+    # An answer with a formula, opened: its formulas are typeset too.
+    answer = page.locator("details.answer", has=page.locator("mjx-container")).first
+    answer.locator("summary").click()
+    answer.locator("mjx-container mjx-math").first.wait_for(timeout=20_000)
+    assert answer.evaluate(
+        "d => [...d.querySelectorAll('mjx-container')].every(c => c.querySelector('mjx-math'))"
+    )

@@ -225,6 +225,10 @@ def test_formula_text_and_widget_matrices_use_the_web_font(page):
     fonts; fonts/load.js adds the web font to them."""
     open_page(page, _chapter_with_chinese_in_math())
     wait_until_drawn(page)
+    # MathJax typesets a formula when it scrolls into view (_config.yml: ui/lazy): all now.
+    page.evaluate(
+        "() => MathJax.startup.promise.then(() => MathJax.startup.document.lazyTypesetAll())"
+    )
     utext = page.locator("mjx-container mjx-utext", has_text=re.compile("[\u4e00-\u9fff]"))
     utext.first.wait_for(state="attached", timeout=30_000)
     assert FAMILY in utext.first.evaluate("el => getComputedStyle(el).fontFamily")

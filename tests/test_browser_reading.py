@@ -181,8 +181,14 @@ def _open(browser, site_url, path, size=DESKTOP, **context):
         page.locator(".cell_output .widget-subarea").first.wait_for(
             state="attached", timeout=20_000
         )
-    # MathJax typesets after the page has loaded: wait for it (reading.js measures formulas)
-    page.evaluate("() => window.MathJax?.startup?.promise?.then(() => null) ?? null")
+    # MathJax typesets after the page has loaded, each formula as it scrolls into view
+    # (_config.yml: ui/lazy): typeset them all, as a reader scrolling through would see them,
+    # and wait (reading.js measures formulas)
+    page.evaluate(
+        """() => window.MathJax?.startup?.promise
+            ?.then(() => MathJax.startup.document.lazyTypesetAll?.())
+            .then(() => null) ?? null"""
+    )
     page.wait_for_timeout(300)
     return ctx, page
 
