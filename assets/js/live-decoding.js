@@ -21,11 +21,7 @@
 
   var L = window.BookLive; // js/live-common.js: the helpers every live-*.js shares
 
-  var MAX_NUMBER = 99999;
-  var DIGITS = "零一二三四五六七八九";
-  var UNITS = { 10: "十", 100: "百", 1000: "千", 10000: "万" };
-  var NUMERAL_CHARS = DIGITS + "两十百千万";
-  var MAX_SOURCE_LEN = 9;
+  var NUMERAL_CHARS = L.numerals.NUMERAL_CHARS;
   var MAX_TARGET_LEN = 5;
   var NUM_STEPS = MAX_TARGET_LEN + 1;
   var PAD = "<pad>";
@@ -39,124 +35,8 @@
 
   /* ------------------------------------------------------------------ input (Python's) */
 
-  // numerals.py _group: 0 < n < 10000 -> 'X千X百X十X' with the zero rules.
-  function group(n, liangUnits) {
-    var out = [];
-    var pendingZero = false;
-    [1000, 100, 10, 1].forEach(function (unit) {
-      var d = Math.floor(n / unit) % 10;
-      if (d === 0) {
-        pendingZero = out.length > 0;
-        return;
-      }
-      if (pendingZero) {
-        out.push("零");
-        pendingZero = false;
-      }
-      out.push(d === 2 && liangUnits.indexOf(unit) !== -1 ? "两" : DIGITS[d]);
-      if (unit > 1) out.push(UNITS[unit]);
-    });
-    return out.join("");
-  }
-
-  // numerals.py int_to_chinese (the canonical spelling, 二 everywhere).
-  function intToChinese(n) {
-    if (n === 0) return "零";
-    var high = Math.floor(n / 10000);
-    var low = n % 10000;
-    var text;
-    if (high) {
-      text = DIGITS[high] + "万";
-      if (low) text += (low < 1000 ? "零" : "") + group(low, []);
-    } else {
-      text = group(low, []);
-    }
-    if (n >= 10 && n < 20) text = text.slice(1);
-    return text;
-  }
-
-  // s in numerals.py spellings(n): every 二 before 百, 千 or 万 may be read 两.
-  function isSpelling(s, n) {
-    var canonical = intToChinese(n);
-    if (s.length !== canonical.length) return false;
-    for (var k = 0; k < s.length; k++) {
-      if (s[k] === canonical[k]) continue;
-      if (!(canonical[k] === "二" && s[k] === "两" && k + 1 < canonical.length &&
-        "百千万".indexOf(canonical[k + 1]) !== -1)) return false;
-    }
-    return true;
-  }
-
-  // numerals.py _check_numeral_chars.
-  function checkNumeralChars(s) {
-    if (!s) throw new L.Bad("输入是空的：请输入一个中文数字，例如 三百零五");
-    var bad = [];
-    Array.from(s).forEach(function (c) {
-      if (NUMERAL_CHARS.indexOf(c) === -1 && bad.indexOf(c) === -1) bad.push(c);
-    });
-    if (bad.length) {
-      var shown = bad.slice(0, 5).map(function (c) {
-        return "“" + c + "”";
-      }).join("、");
-      var more = bad.length > 5 ? "等 " + bad.length + " 种字" : "";
-      throw new L.Bad(shown + more + "不是中文数字用字：只能用 " + NUMERAL_CHARS);
-    }
-  }
-
-  // numerals.py _parse_loose: digit×unit left to right (万 multiplies what came before).
-  function parseLoose(s) {
-    var value = { 两: 2 };
-    Array.from(DIGITS).forEach(function (c, k) {
-      value[c] = k;
-    });
-    var unit = { 十: 10, 百: 100, 千: 1000 };
-    var total = 0;
-    var section = 0;
-    var digit = null;
-    var chars = Array.from(s);
-    for (var k = 0; k < chars.length; k++) {
-      var c = chars[k];
-      if (c in value) {
-        if (digit !== null && digit !== 0 && value[c] !== 0) return null; // 五五
-        digit = value[c];
-      } else if (c in unit) {
-        section += (digit === null ? 1 : digit) * unit[c];
-        digit = null;
-      } else { // 万
-        if (total) return null; // 万 twice
-        section += digit || 0;
-        total = section * 10000;
-        section = 0;
-        digit = null;
-        if (total === 0) return null;
-      }
-    }
-    return total + section + (digit || 0);
-  }
-
-  // numerals.py chinese_to_int: the strict parser, with its Chinese messages.
-  function chineseToInt(text) {
-    var s = text.replace(L.STRIP, "");
-    checkNumeralChars(s);
-    if (Array.from(s).length > MAX_SOURCE_LEN) {
-      throw new L.Bad("太长了：最多 " + MAX_SOURCE_LEN + " 个字（本章的范围是 0 到 " + MAX_NUMBER +
-        "）");
-    }
-    var n = parseLoose(s);
-    if (n === null) throw new L.Bad("“" + s + "”不是规范的中文数字写法");
-    if (n > MAX_NUMBER) {
-      throw new L.Bad("“" + s + "”超出范围：本章只处理 0 到 " + MAX_NUMBER + "（不到十万）");
-    }
-    if (!isSpelling(s, n)) {
-      var short = /^.*([万千百])[一二三四五六七八九]$/.exec(s);
-      if (short) { // 三百五 = 350 in speech: the unit of the last digit is left out
-        var full = s + { 万: "千", 千: "百", 百: "十" }[short[1]];
-        throw new L.Bad("“" + s + "”是口语的省略说法，本章只接受完整写法“" + full + "”");
-      }
-      throw new L.Bad("“" + s + "”不是规范的中文数字写法，" + n + " 应写作“" + intToChinese(n) + "”");
-    }
-    return n;
-  }
+  // numerals.py chinese_to_int, ported once in js/live-common.js (same messages).
+  var chineseToInt = L.numerals.chineseToInt;
 
   /* ------------------------------------------- greedy decoding (transformer.py _trace) */
 

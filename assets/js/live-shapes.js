@@ -23,145 +23,14 @@
 
   var MAX_TEXTS = 8;
 
-  // utils/models/numerals.py
-  var MAX_NUMBER = 99999;
-  var DIGITS = "零一二三四五六七八九";
-  var NUMERAL_CHARS = DIGITS + "两十百千万";
-  var MAX_SOURCE_LEN = 9;
+  // utils/models/numerals.py's checks, ported once in js/live-common.js
+  var checkNumeralChars = L.numerals.checkNumeralChars;
+  var chineseToInt = L.numerals.chineseToInt;
 
   /* ------------------------------------------------------------------ input (Python's) */
 
   // shapes.py _SPLIT: numerals are separated by commas or spaces.
   var SPLIT = new RegExp("[,，、;；" + L.SPACE + "]+");
-
-  /* ------------------------------------------ the numerals (utils/models/numerals.py) */
-
-  var UNITS = { 10: "十", 100: "百", 1000: "千", 10000: "万" };
-
-  // _group: 0 < n < 10000 -> "X千X百X十X" with the zero rules (二 everywhere: liang=False).
-  function group(n) {
-    var out = [];
-    var pendingZero = false;
-    [1000, 100, 10, 1].forEach(function (unit) {
-      var d = Math.floor(n / unit) % 10;
-      if (d === 0) {
-        pendingZero = out.length > 0;
-        return;
-      }
-      if (pendingZero) {
-        out.push("零");
-        pendingZero = false;
-      }
-      out.push(DIGITS[d]);
-      if (unit > 1) out.push(UNITS[unit]);
-    });
-    return out.join("");
-  }
-
-  // int_to_chinese(n): the canonical spelling.
-  function intToChinese(n) {
-    if (n === 0) return "零";
-    var high = Math.floor(n / 10000);
-    var low = n % 10000;
-    var text;
-    if (high) {
-      text = DIGITS[high] + "万";
-      if (low) text += (low < 1000 ? "零" : "") + group(low);
-    } else {
-      text = group(low);
-    }
-    if (n >= 10 && n < 20) text = text.slice(1); // 十五, not 一十五
-    return text;
-  }
-
-  // spellings(n): every 二 in front of 百, 千 or 万 may also be 两.
-  function spellings(n) {
-    var canonical = Array.from(intToChinese(n));
-    var slots = [];
-    canonical.forEach(function (c, i) {
-      if (c === "二" && i + 1 < canonical.length && "百千万".indexOf(canonical[i + 1]) !== -1) {
-        slots.push(i);
-      }
-    });
-    var out = [];
-    for (var mask = 0; mask < 1 << slots.length; mask++) {
-      var chars = canonical.slice();
-      slots.forEach(function (i, k) {
-        if (mask & (1 << k)) chars[i] = "两";
-      });
-      out.push(chars.join(""));
-    }
-    return out;
-  }
-
-  // _check_numeral_chars(s)
-  function checkNumeralChars(s) {
-    if (!s) throw new L.Bad("输入是空的：请输入一个中文数字，例如 三百零五");
-    var bad = [];
-    Array.from(s).forEach(function (c) {
-      if (NUMERAL_CHARS.indexOf(c) === -1 && bad.indexOf(c) === -1) bad.push(c);
-    });
-    if (bad.length) {
-      var shown = bad.slice(0, 5).map(function (c) {
-        return "“" + c + "”";
-      }).join("、");
-      var more = bad.length > 5 ? "等 " + bad.length + " 种字" : "";
-      throw new L.Bad(shown + more + "不是中文数字用字：只能用 " + NUMERAL_CHARS);
-    }
-  }
-
-  // _parse_loose(s): digit×unit summed left to right (万 multiplies what came before); null if
-  // malformed.
-  function parseLoose(s) {
-    var unit = { "十": 10, "百": 100, "千": 1000 };
-    var total = 0;
-    var section = 0;
-    var digit = null;
-    var chars = Array.from(s);
-    for (var k = 0; k < chars.length; k++) {
-      var c = chars[k];
-      var v = c === "两" ? 2 : DIGITS.indexOf(c);
-      if (v !== -1) {
-        if (digit !== null && digit !== 0 && v !== 0) return null; // two digits in a row
-        digit = v;
-      } else if (unit[c]) {
-        section += (digit === null ? 1 : digit) * unit[c];
-        digit = null;
-      } else { // 万
-        if (total) return null; // 万 twice
-        section += digit || 0;
-        total = section * 10000;
-        section = 0;
-        digit = null;
-        if (total === 0) return null;
-      }
-    }
-    return total + section + (digit || 0);
-  }
-
-  // chinese_to_int(text)
-  function chineseToInt(text) {
-    var s = L.strip(text);
-    checkNumeralChars(s);
-    if (Array.from(s).length > MAX_SOURCE_LEN) {
-      throw new L.Bad("太长了：最多 " + MAX_SOURCE_LEN + " 个字（本章的范围是 0 到 " + MAX_NUMBER +
-        "）");
-    }
-    var n = parseLoose(s);
-    if (n === null) throw new L.Bad("“" + s + "”不是规范的中文数字写法");
-    if (n > MAX_NUMBER) {
-      throw new L.Bad("“" + s + "”超出范围：本章只处理 0 到 " + MAX_NUMBER + "（不到十万）");
-    }
-    if (spellings(n).indexOf(s) === -1) {
-      var short = /^.*([万千百])[一二三四五六七八九]$/.exec(s);
-      if (short) { // 三百五 = 350 in speech: the unit of the last digit is left out
-        var full = s + { "万": "千", "千": "百", "百": "十" }[short[1]];
-        throw new L.Bad("“" + s + "”是口语的省略说法，本章只接受完整写法“" + full + "”");
-      }
-      throw new L.Bad("“" + s + "”不是规范的中文数字写法，" + n + " 应写作“" + intToChinese(n) + "”");
-    }
-    return n;
-  }
 
   /* ------------------------------------------------------ the trace (trace_shapes's) */
 
